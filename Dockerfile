@@ -1,0 +1,49 @@
+# ses-relay: Postfix relay to Amazon SES, rsyslog and the SES event logger under supervisord.
+FROM debian:bookworm-slim
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# Debian's packages follow bookworm's security updates; pinning their versions would break the
+# build the day an update replaces them, so the base release is the pin.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      postfix libsasl2-modules ca-certificates rsyslog python3 python3-venv \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* \
+ # Debian's defaults are replaced by our templates at every start.
+ && rm -f /etc/postfix/main.cf /etc/postfix/master.cf /etc/rsyslog.conf /etc/rsyslog.d/*.conf
+
+# The Python package first, so a change to rootfs/ does not reinstall it. The optional
+# pip_cert secret is a CA bundle for builds behind a TLS-intercepting proxy.
+COPY pyproject.toml constraints.txt README.md /src/
+COPY entrypoint/ /src/entrypoint/
+COPY ses_events/ /src/ses_events/
+RUN --mount=type=secret,id=pip_cert,required=false \
+    if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
+    python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -c /src/constraints.txt /src \
+ && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools \
+ && rm -rf /src \
+ # botocore carries the models of ~450 AWS services; the appliance calls SQS and Secrets Manager,
+ # and its credential chain STS and SSO. The rest is a third of the image.
+ && botocore_data=$(/opt/venv/bin/python3 -c 'import botocore, os; print(os.path.dirname(botocore.__file__))')/data \
+ && find "$botocore_data" -mindepth 1 -maxdepth 1 -type d \
+      ! -name sqs ! -name secretsmanager ! -name sts ! -name sso ! -name sso-oidc ! -name signin \
+      -exec rm -rf {} +
+
+COPY rootfs/ /
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+# The queue survives a container restart, and so do the mail log and the event logger's state.
+VOLUME ["/var/spool/postfix", "/var/log"]
+EXPOSE 25
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["ses-relay-healthcheck"]
+# supervisord stops the event logger, then Postfix, then rsyslog on SIGTERM.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["ses-relay-entrypoint"]
+CMD []

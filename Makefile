@@ -1,0 +1,65 @@
+# ses-relay: every command a developer runs. `make help` lists them.
+
+DOCKER ?= docker
+IMAGE ?= ses-relay:test
+PYTHON ?= python3
+# LocalStack needs Python 3.12 or later; these machines have 3.13 under pyenv.
+LOCALSTACK_PYTHON ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
+# A CA bundle for builds behind a TLS-intercepting proxy, passed as the BuildKit secret pip_cert.
+PIP_CERT ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+comma := ,
+
+VENV := .venv
+LOCALSTACK_VENV := .venv-localstack
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+export DOCKER
+export SES_RELAY_IMAGE := $(IMAGE)
+export LOCALSTACK_PYTHON_BIN := $(abspath $(LOCALSTACK_VENV))/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help venv localstack lint format unit image test docs clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed ## Developer virtualenv (.venv) with the package, pytest, ruff, aiosmtpd, hadolint
+
+$(LOCALSTACK_VENV)/.installed: tests/harness/localstack-requirements.txt
+	@test -n "$(LOCALSTACK_PYTHON)" || { echo "LocalStack needs python3.13 (set LOCALSTACK_PYTHON)"; exit 1; }
+	$(LOCALSTACK_PYTHON) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/harness/localstack-requirements.txt
+	touch $@
+
+localstack: $(LOCALSTACK_VENV)/.installed ## LocalStack, run natively by the tests (.venv-localstack)
+
+lint: venv ## ruff, hadolint and shellcheck
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	shellcheck .ci/run
+
+format: venv ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: venv ## Fast tests: settings, rendering, event formatting (no Docker)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+image: ## Build the image ($(IMAGE))
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) -t $(IMAGE) .
+
+test: venv localstack lint image ## Everything CI runs: lint, then every test against the built image
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+docs: venv ## Regenerate the README's settings table from entrypoint/schema.py
+	$(BIN)/python -m entrypoint.docs
+
+clean: ## Remove the virtualenvs and caches
+	rm -rf $(VENV) $(LOCALSTACK_VENV) .pytest_cache .ruff_cache

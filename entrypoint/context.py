@@ -1,0 +1,64 @@
+"""The values the templates see, computed from validated settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+from entrypoint.validate import Settings, smtp_password
+
+# SES's implicit-TLS ports; every other port speaks STARTTLS.
+SES_TLS_WRAPPER_PORTS = frozenset({465, 2465})
+MAIL_LOG_FILE = "/var/log/mail.log"
+VENV_BIN = "/opt/venv/bin"
+
+
+def ipv6_available() -> bool:
+    """Docker disables IPv6 inside containers unless the network enables it."""
+    flag = Path("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+    if not socket.has_ipv6 or (flag.exists() and flag.read_text().strip() != "0"):
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def postfix_network(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """Postfix writes IPv6 networks as [addr]/len."""
+    if network.version == 6:
+        return f"[{network.network_address}]/{network.prefixlen}"
+    return str(network)
+
+
+def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[str, Any]:
+    if ipv6 is None:
+        ipv6 = ipv6_available()
+    networks = settings["RELAY_ALLOWED_NETWORKS"]
+    if not ipv6:
+        networks = tuple(network for network in networks if network.version == 4)
+    return {
+        "relay_hostname": settings["RELAY_HOSTNAME"],
+        "listen_port": settings["RELAY_LISTEN_PORT"],
+        "inet_protocols": "all" if ipv6 else "ipv4",
+        "mynetworks": [postfix_network(network) for network in networks],
+        "allowed_sender_keys": [sender.access_map_key for sender in settings["RELAY_ALLOWED_SENDERS"]],
+        "message_size_limit": settings["RELAY_MESSAGE_SIZE_LIMIT"],
+        "ses_smtp_host": settings["SES_SMTP_HOST"],
+        "ses_smtp_port": settings["SES_SMTP_PORT"],
+        "tls_wrappermode": settings["SES_SMTP_PORT"] in SES_TLS_WRAPPER_PORTS,
+        "ca_file": settings["SES_TLS_CA_FILE"],
+        "configuration_set": settings["SES_CONFIGURATION_SET"],
+        "sasl_username": settings["SES_SMTP_USERNAME"],
+        "sasl_password": smtp_password(settings),
+        "mail_log_file": MAIL_LOG_FILE,
+        "venv_bin": VENV_BIN,
+        # Only root can reach supervisord's socket; the password keeps supervisord from warning
+        # about an unauthenticated server, and nothing hard-coded is ever shipped.
+        "supervisor_password": secrets.token_urlsafe(24),
+    }

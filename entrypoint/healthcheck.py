@@ -1,0 +1,68 @@
+"""Docker HEALTHCHECK: every supervised program is RUNNING and Postfix listens for clients.
+
+It deliberately opens no SMTP session: a probe every 30 s would fill the mail log with
+connect/disconnect lines.
+"""
+
+from __future__ import annotations
+
+import configparser
+import sys
+import xmlrpc.client
+from pathlib import Path
+
+from supervisor.xmlrpc import SupervisorTransport
+
+SUPERVISORD_CONF = Path("/etc/supervisor/supervisord.conf")
+MASTER_CF = Path("/etc/postfix/master.cf")
+TCP_LISTEN = "0A"
+
+
+def not_running_programs(supervisord_conf: Path = SUPERVISORD_CONF) -> list[str]:
+    config = configparser.RawConfigParser(inline_comment_prefixes=(";",))
+    config.read(supervisord_conf, encoding="utf-8")
+    client = config["supervisorctl"]
+    transport = SupervisorTransport(client["username"], client["password"], client["serverurl"])
+    proxy = xmlrpc.client.ServerProxy("http://localhost", transport=transport)
+    processes = proxy.supervisor.getAllProcessInfo()
+    return [f"{p['name']} is {p['statename']}" for p in processes if p["statename"] != "RUNNING"]
+
+
+def listen_port(master_cf: Path = MASTER_CF) -> int:
+    for line in master_cf.read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) > 1 and fields[1] == "inet" and not line.startswith("#"):
+            return int(fields[0])
+    raise LookupError("no inet service in master.cf")
+
+
+def is_listening(port: int) -> bool:
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == TCP_LISTEN:
+                return True
+    return False
+
+
+def main() -> int:
+    try:
+        problems = not_running_programs()
+        port = listen_port()
+        if not is_listening(port):
+            problems.append(f"nothing listens on port {port}")
+    except (OSError, LookupError, ValueError, configparser.Error, xmlrpc.client.Error) as error:
+        problems = [f"cannot check: {error}"]
+    if problems:
+        print("unhealthy: " + "; ".join(problems))
+        return 1
+    print("healthy")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

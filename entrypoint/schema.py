@@ -1,0 +1,157 @@
+"""The settings schema: the single source of truth for every setting of the appliance.
+
+Validation, defaults, the README's configuration table and the did-you-mean for unknown
+variables are all derived from ``SETTINGS``. To add a setting, add it here and nowhere else
+(then use it in a template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from entrypoint import parsers
+
+# Environment variables with these prefixes belong to us: an unknown one is a typo, and a typo
+# must never be silently ignored (a misspelt password variable would send mail unauthenticated).
+OWNED_PREFIXES = ("SES_", "RELAY_", "SECRETS_MANAGER_")
+FILE_SUFFIX = "_FILE"
+
+DefaultFn = Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    description: str
+    parse: Callable[[str], Any]
+    # A literal default, a function of the other (already parsed) settings, or None.
+    default: Any = None
+    default_doc: str = ""
+    required: bool = False
+    secret: bool = False
+    # False for settings that only make sense in the environment (where the secret comes from).
+    from_secrets_manager: bool = True
+
+    def default_for(self, parsed: Mapping[str, Any]) -> Any:
+        return self.default(parsed) if callable(self.default) else self.default
+
+    @property
+    def documented_default(self) -> str:
+        if self.default_doc:
+            return self.default_doc
+        if self.default is None:
+            return "required" if self.required else "unset"
+        return str(self.default)
+
+
+def _ses_smtp_host_default(parsed: Mapping[str, Any]) -> str | None:
+    region = parsed.get("SES_REGION")
+    return f"email-smtp.{region}.amazonaws.com" if region else None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SES_REGION",
+        "AWS region of the SES account, e.g. `eu-west-1`. Selects the SMTP endpoint and the SMTP password.",
+        parsers.aws_region,
+        required=True,
+    ),
+    Setting(
+        "SES_SMTP_HOST",
+        "SES SMTP endpoint. Set it for a VPC interface endpoint or a test stand-in; "
+        "the TLS certificate is verified against this name.",
+        parsers.hostname,
+        default=_ses_smtp_host_default,
+        default_doc="`email-smtp.<SES_REGION>.amazonaws.com`",
+    ),
+    Setting(
+        "SES_SMTP_PORT",
+        "SES SMTP port: 587, 25 or 2587 use STARTTLS; 465 or 2465 use implicit TLS.",
+        parsers.port,
+        default=587,
+    ),
+    Setting(
+        "SES_SMTP_USERNAME",
+        "SES SMTP user name (the access key ID of the IAM user that sends).",
+        parsers.credential,
+        required=True,
+    ),
+    Setting(
+        "SES_SMTP_PASSWORD",
+        "SES SMTP password. Set exactly one of this and `SES_SMTP_SECRET_ACCESS_KEY`.",
+        parsers.credential,
+        secret=True,
+    ),
+    Setting(
+        "SES_SMTP_SECRET_ACCESS_KEY",
+        "IAM secret access key; the region's SMTP password is derived from it "
+        "(SES's version-4 algorithm). Set exactly one of this and `SES_SMTP_PASSWORD`.",
+        parsers.credential,
+        secret=True,
+    ),
+    Setting(
+        "SES_TLS_CA_FILE",
+        "CA bundle (PEM) used to verify the SES endpoint's certificate.",
+        parsers.readable_file,
+        default="/etc/ssl/certs/ca-certificates.crt",
+    ),
+    Setting(
+        "SES_CONFIGURATION_SET",
+        "SES configuration set. Every relayed message carries `X-SES-CONFIGURATION-SET` with this name "
+        "(replacing any the client set) so that SES publishes its events.",
+        parsers.configuration_set_name,
+    ),
+    Setting(
+        "RELAY_ALLOWED_SENDERS",
+        "Envelope senders allowed to relay, separated by commas or spaces: `app@example.com` "
+        "(that address) or `@example.com` (any address of exactly that domain). "
+        "Every other sender is refused with 5.7.1.",
+        parsers.sender_list,
+        required=True,
+    ),
+    Setting(
+        "RELAY_ALLOWED_NETWORKS",
+        "Client networks (CIDRs, separated by commas or spaces) allowed to relay. "
+        "Public networks wider than /8 (IPv4) or /16 (IPv6), such as `0.0.0.0/0`, are refused: "
+        "never an open relay.",
+        parsers.network_list,
+        default=parsers.network_list("127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"),
+        default_doc="`127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16`",
+    ),
+    Setting(
+        "RELAY_HOSTNAME",
+        "Host name the relay uses in its banner, its EHLO to SES and its `Received:` header.",
+        parsers.hostname,
+        default=lambda _parsed: parsers.default_hostname(),
+        default_doc="the container's host name if fully qualified, else `ses-relay.localdomain`",
+    ),
+    Setting(
+        "RELAY_MESSAGE_SIZE_LIMIT",
+        "Largest message accepted, in bytes (SES's own limit is 40 MB after encoding).",
+        parsers.message_size,
+        default=10240000,
+    ),
+    Setting(
+        "RELAY_LISTEN_PORT",
+        "TCP port Postfix listens on for clients. Change it only with `--network host`.",
+        parsers.port,
+        default=25,
+    ),
+    Setting(
+        "SECRETS_MANAGER_SECRET_ID",
+        "Name or ARN of an AWS Secrets Manager secret: a JSON object whose keys are setting names "
+        "(typically `SES_SMTP_USERNAME` and `SES_SMTP_PASSWORD`). Fetched with boto3's default "
+        "credential chain; `AWS_ENDPOINT_URL` points it at LocalStack.",
+        parsers.secret_id,
+        from_secrets_manager=False,
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+SECRET_NAMES = frozenset(setting.name for setting in SETTINGS if setting.secret)
+
+
+def is_owned_name(name: str) -> bool:
+    return name.startswith(OWNED_PREFIXES)

@@ -1,0 +1,81 @@
+"""Turn raw values into typed settings, reporting every problem at once."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from entrypoint.schema import SETTINGS, SETTINGS_BY_NAME
+from entrypoint.smtp_password import ses_smtp_password
+from entrypoint.sources import Problem, RawValue
+
+Settings = dict[str, Any]
+
+
+def _control_character(value: str) -> str | None:
+    """Name the first control character in value: each would let a value inject config lines."""
+    for position, character in enumerate(value):
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            name = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(
+                character, f"control character U+{ord(character):04X}"
+            )
+            return f"contains {name} at position {position + 1}"
+    return None
+
+
+def _check_relations(raw: Mapping[str, RawValue], problems: list[Problem]) -> None:
+    # Judged on what was given, valid or not: an invalid password is already reported.
+    has_password = "SES_SMTP_PASSWORD" in raw
+    has_key = "SES_SMTP_SECRET_ACCESS_KEY" in raw
+    if has_password and has_key:
+        problems.append(
+            Problem("SES_SMTP_PASSWORD", "set only one of SES_SMTP_PASSWORD and SES_SMTP_SECRET_ACCESS_KEY")
+        )
+    elif not has_password and not has_key:
+        problems.append(
+            Problem("SES_SMTP_PASSWORD", "required: set SES_SMTP_PASSWORD or SES_SMTP_SECRET_ACCESS_KEY")
+        )
+
+
+def validate(raw: Mapping[str, RawValue]) -> tuple[Settings, list[Problem]]:
+    """Typed settings (defaults filled in) and the list of problems; usable only if there are none."""
+    settings: Settings = {}
+    problems: list[Problem] = []
+    for setting in SETTINGS:
+        raw_value = raw.get(setting.name)
+        if raw_value is None:
+            continue
+        where = "" if raw_value.source == "environment" else f" (from {raw_value.source})"
+        injection = _control_character(raw_value.value)
+        if injection:
+            problems.append(Problem(setting.name, injection + where))
+            continue
+        try:
+            settings[setting.name] = setting.parse(raw_value.value)
+        except ValueError as error:
+            problems.append(Problem(setting.name, f"{error}{where}"))
+
+    # Defaults may depend on other settings (the SMTP host on the region), so fill them in after.
+    for setting in SETTINGS:
+        if setting.name in settings or setting.name in raw:
+            continue
+        if setting.required:
+            problems.append(Problem(setting.name, "required but not set"))
+            continue
+        settings[setting.name] = setting.default_for(settings)
+
+    _check_relations(raw, problems)
+    return settings, problems
+
+
+def smtp_password(settings: Settings) -> str:
+    """The password Postfix presents to SES, derived from the secret key when that is what was given."""
+    if settings.get("SES_SMTP_PASSWORD"):
+        return settings["SES_SMTP_PASSWORD"]
+    return ses_smtp_password(settings["SES_SMTP_SECRET_ACCESS_KEY"], settings["SES_REGION"])
+
+
+def describe_sources(raw: Mapping[str, RawValue]) -> list[str]:
+    """One line per setting naming where it came from; never its value."""
+    return [f"{name} from {raw[name].source}" for name in SETTINGS_BY_NAME if name in raw]

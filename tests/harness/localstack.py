@@ -1,0 +1,89 @@
+"""LocalStack for the tests: a user's running one (AWS_ENDPOINT_URL), else a native one we start.
+
+The native one runs from the .venv-localstack that `make localstack` builds, on a free
+loopback port, and is stopped by its own PID at teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.harness.net import LOOPBACK, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+LOCALSTACK_PYTHON = Path(os.environ.get("LOCALSTACK_PYTHON_BIN", REPO / ".venv-localstack/bin/python"))
+SERVICES = "sqs,sns,secretsmanager,ses,sts,iam,cloudformation"
+# LocalStack accepts any credentials; these are its documented dummies.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def is_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_localstack/health", timeout=2) as response:  # noqa: S310
+            return response.status == 200 and "services" in json.load(response)
+    except OSError:
+        return False
+
+
+@contextmanager
+def localstack() -> Iterator[str]:
+    """Yield the endpoint URL of a ready LocalStack."""
+    existing = os.environ.get("AWS_ENDPOINT_URL")
+    if existing:
+        if not is_healthy(existing):
+            raise RuntimeError(f"AWS_ENDPOINT_URL={existing} does not answer as LocalStack")
+        yield existing
+        return
+    if not LOCALSTACK_PYTHON.exists():
+        raise RuntimeError(f"{LOCALSTACK_PYTHON} is missing: run `make localstack` (make test does)")
+
+    port = free_port()
+    url = f"http://{LOOPBACK}:{port}"
+    with tempfile.TemporaryDirectory(prefix="localstack-") as state:
+        environment = {
+            **os.environ,
+            "GATEWAY_LISTEN": f"{LOOPBACK}:{port}",
+            "SERVICES": SERVICES,
+            "LOCALSTACK_HOST": f"{LOOPBACK}:{port}",
+            "FILESYSTEM_ROOT": state,
+            "DNS_ADDRESS": "0",
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DISABLE_EVENTS": "1",
+        }
+        log_path = Path(state) / "localstack.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 120
+            while not is_healthy(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"LocalStack did not start:\n{log_path.read_text()[-4000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

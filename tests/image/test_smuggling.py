@@ -1,0 +1,73 @@
+"""SMTP smuggling: a bare-LF end of data must never turn one message into two at SES."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from tests.conftest import ALLOWED_SENDER
+from tests.harness.appliance import Appliance
+from tests.harness.net import LOOPBACK
+
+pytestmark = pytest.mark.image
+
+SMUGGLED_SENDER = "ceo@example.com"
+
+
+def _reply(connection: socket.socket) -> bytes:
+    """Read one complete (possibly multi-line) SMTP reply."""
+    data = b""
+    while True:
+        chunk = connection.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+        lines = data.split(b"\r\n")
+        complete = [line for line in lines[:-1]]
+        if complete and len(complete[-1]) >= 4 and complete[-1][3:4] == b" ":
+            return data
+
+
+@pytest.mark.parametrize(
+    "end_of_data",
+    [b"\n.\r\n", b"\r\n.\n", b"\n.\n", b"\r.\r\n"],
+    ids=["LF.CRLF", "CRLF.LF", "LF.LF", "CR.CRLF"],
+)
+def test_bare_line_end_cannot_smuggle_a_second_message(relay_settings, pki_mount, ses_smtp, end_of_data):
+    settings = {**relay_settings, "RELAY_ALLOWED_SENDERS": f"{ALLOWED_SENDER} {SMUGGLED_SENDER}"}
+    smuggled = (
+        b"Subject: legit\r\n\r\nfirst message"
+        + end_of_data
+        + f"MAIL FROM:<{SMUGGLED_SENDER}>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n".encode()
+        + b"Subject: smuggled\r\n\r\nsecond message\r\n.\r\n"
+    )
+    with Appliance(settings, mounts=pki_mount) as relay:
+        with socket.create_connection((LOOPBACK, relay.port), timeout=30) as connection:
+            assert _reply(connection).startswith(b"220")
+            # One command at a time: the relay refuses unauthorised pipelining outright.
+            for command in (
+                b"EHLO client.example.com\r\n",
+                f"MAIL FROM:<{ALLOWED_SENDER}>\r\n".encode(),
+                b"RCPT TO:<bob@example.net>\r\n",
+                b"DATA\r\n",
+            ):
+                connection.sendall(command)
+                _reply(connection)
+            connection.sendall(smuggled)
+            final = _reply(connection)
+            connection.sendall(b"QUIT\r\n")
+            _reply(connection)
+
+        if final.startswith(b"250"):
+            ses_smtp.wait_for_messages(1)
+        # Give a second message every chance to arrive before asserting it did not.
+        relay.wait_for_mail_log(r"disconnect from ")
+        time.sleep(3)
+        received = ses_smtp.messages
+        assert len(received) <= 1, [m.mail_from for m in received]
+        for message in received:
+            assert message.mail_from == ALLOWED_SENDER
+            assert message.rcpt_tos == ("bob@example.net",)
+        assert SMUGGLED_SENDER not in relay.mail_log().replace(f"from=<{ALLOWED_SENDER}>", "")
