@@ -59,6 +59,8 @@ def start(environ: Mapping[str, str]) -> int:
     except postfix.PostfixCheckFailed as error:
         report.info(str(error))
         return report.EX_CONFIG
+    if not settings["SES_EVENTS_QUEUE_URL"]:
+        report.info("SES_EVENTS_QUEUE_URL is not set: relay only, SES events will not reach the mail log")
     report.info(
         f"relaying to [{settings['SES_SMTP_HOST']}]:{settings['SES_SMTP_PORT']} "
         f"for {len(settings['RELAY_ALLOWED_SENDERS'])} allowed sender entries; starting supervisord"

@@ -85,6 +85,28 @@ def integer(raw: str) -> int:
         raise ValueError(f"{raw.strip()!r} is not a whole number") from None
 
 
+def bounded_integer(low: int, high: int, unit: str = ""):
+    """A parser for a whole number in low..high."""
+
+    def parse(raw: str) -> int:
+        value = integer(raw)
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}{unit}")
+        return value
+
+    return parse
+
+
+def queue_url(raw: str) -> str:
+    value = raw.strip()
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("https", "http") or "/" not in rest or any(ch.isspace() for ch in value):
+        raise ValueError(
+            f"{value!r} is not an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/ses-events"
+        )
+    return value
+
+
 def message_size(raw: str) -> int:
     value = integer(raw)
     if not MIN_MESSAGE_BYTES <= value <= SES_MAX_MESSAGE_BYTES:

@@ -31,6 +31,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("etc/postfix/header_checks"),
     Template("etc/rsyslog.conf"),
     Template("etc/supervisor/supervisord.conf", mode=0o600),
+    Template("etc/ses-relay/ses-events.json"),
 )
 
 

@@ -140,6 +140,31 @@ SETTINGS: tuple[Setting, ...] = (
         default=25,
     ),
     Setting(
+        "SES_EVENTS_QUEUE_URL",
+        "SQS queue that SES's configuration-set events reach through SNS. When set, the event logger "
+        "writes each event into the mail log; when unset, the appliance is a relay only.",
+        parsers.queue_url,
+    ),
+    Setting(
+        "SES_EVENTS_CONCURRENCY",
+        "Event logger workers long-polling the queue at once.",
+        parsers.bounded_integer(1, 16),
+        default=2,
+    ),
+    Setting(
+        "SES_EVENTS_WAIT_SECONDS",
+        "Long-poll wait of each SQS receive, in seconds (1-20).",
+        parsers.bounded_integer(1, 20, " seconds"),
+        default=20,
+    ),
+    Setting(
+        "SES_EVENTS_VISIBILITY_TIMEOUT",
+        "Seconds a received event stays hidden from other receivers; an event not logged by then "
+        "(syslog down, crash) is received again.",
+        parsers.bounded_integer(10, 43200, " seconds"),
+        default=60,
+    ),
+    Setting(
         "SECRETS_MANAGER_SECRET_ID",
         "Name or ARN of an AWS Secrets Manager secret: a JSON object whose keys are setting names "
         "(typically `SES_SMTP_USERNAME` and `SES_SMTP_PASSWORD`). Fetched with boto3's default "

@@ -1,7 +1,7 @@
 """Turn Amazon SES events (from SNS via SQS) into Postfix-style mail log lines.
 
-A pure, I/O-free library: the daemon that polls SQS and writes to syslog, and the ``ses-events``
-command line, are thin layers over it.
+A pure, I/O-free library at the core; the daemon that polls SQS and writes to syslog, and the
+``ses-events`` command line, are thin layers over it.
 
 Modules, one job each:
 
@@ -15,7 +15,16 @@ Modules, one job each:
 * ``postfix_log``   - Postfix's "status=sent (250 Ok <id>)" line -> (queue ID, SES message ID)
 * ``formatting``    - one SQS body -> FormattedMessage (lines, key, kind): what CLI and daemon call
 * ``sanitize``, ``timestamps``, ``json_fields`` - small helpers for untrusted input
-* ``cli``           - ``ses-events format``
+* ``cli``           - ``ses-events format`` and ``ses-events run``
+
+The daemon (I/O, each failure path explicit):
+
+* ``daemon``        - workers long-polling SQS, backoff, deletion, SIGTERM
+* ``batch``         - one batch: format, de-duplicate, record, write, decide what may be deleted
+* ``state``         - the SQLite memory on the log volume: queue IDs, handled events, poison, cursor
+* ``mail_log_follower`` - learns queue IDs from Postfix's status=sent lines in the mail log
+* ``syslog_writer`` - writes to /dev/log and raises when a line was not taken
+* ``config``, ``backoff``
 """
 
 from ses_events.errors import PoisonMessage

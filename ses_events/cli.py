@@ -11,7 +11,9 @@ Exit status: 0 when the body was understood, including non-events such as SES's 
 message (nothing is printed; a note goes to stderr); 65 (EX_DATAERR) when the body can never be
 logged or a file cannot be read; 2 for usage errors (argparse).
 
-Subcommands are registered by one small function each, so the daemon's ``run`` can join them.
+``ses-events run [--config FILE]`` runs the daemon (under supervisord in the image).
+
+Subcommands are registered by one small function each.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ses_events.config import DEFAULT_CONFIG, DaemonConfig
 from ses_events.errors import PoisonMessage
 from ses_events.event_lines import QueueIdLookup, no_queue_ids
 from ses_events.formatting import format_sqs_body
@@ -29,6 +32,7 @@ from ses_events.postfix_log import parse_sent_line
 
 EX_OK = 0
 EX_DATAERR = 65  # sysexits.h; os.EX_DATAERR does not exist on every platform
+EX_CONFIG = 78
 
 _PROG = "ses-events"
 
@@ -50,7 +54,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_format_command(commands)
+    _add_run_command(commands)
     return parser
+
+
+def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "run",
+        help="run the daemon: poll SQS and write every SES event into the mail log",
+        description="Long-poll the SQS queue and write one mail log line per recipient of each SES event.",
+    )
+    command.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG),
+        metavar="FILE",
+        help=f"the daemon's JSON settings, rendered by the entrypoint (default {DEFAULT_CONFIG})",
+    )
+    command.set_defaults(run=_run_daemon)
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
+    from ses_events.daemon import Daemon  # deferred: imports the AWS SDK
+
+    try:
+        config = DaemonConfig.load(Path(args.config))
+    except (OSError, ValueError, TypeError) as error:
+        _complain(f"cannot load {args.config}: {error}")
+        return EX_CONFIG
+    return Daemon(config).run()
 
 
 def _add_format_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,0 +1,135 @@
+"""The daemon: long-poll SQS with a few workers, hand each batch to BatchProcessor, delete.
+
+Failure paths, each explicit:
+- SQS or network errors: exponential backoff with jitter, then try again, forever.
+- syslog not taking lines: nothing unwritten is deleted, and nothing more is received until
+  it is back (so receive counts are not spent towards the dead-letter queue); the batch comes
+  back after the visibility timeout.
+- a DeleteMessageBatch entry that fails: the message comes back and is recognised as done.
+- SIGTERM/SIGINT: batches in flight are finished; a receive still waiting is abandoned (its
+  messages, if any, become visible again after the visibility timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from ses_events.backoff import Backoff
+from ses_events.batch import BatchProcessor, SqsMessage
+from ses_events.config import DaemonConfig
+from ses_events.mail_log_follower import MailLogFollower
+from ses_events.state import State
+from ses_events.syslog_writer import SyslogWriter
+
+
+def report(message: str) -> None:
+    """The daemon's own diagnostics go to stderr (the container's log), not to the mail log."""
+    print(f"ses-events: {message}", file=sys.stderr, flush=True)
+
+
+def _sqs_client(config: DaemonConfig):
+    import boto3  # deferred: `ses-events format` needs no AWS SDK
+    from botocore.config import Config
+
+    region = config.queue_region() or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.client(
+        "sqs",
+        region_name=region or config.region,
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=5,
+            read_timeout=config.wait_seconds + 10,
+        ),
+    )
+
+
+class Daemon:
+    def __init__(self, config: DaemonConfig):
+        self.config = config
+        self.state = State(Path(config.state_file))
+        self.follower = MailLogFollower(config.mail_log, self.state)
+        self.processor = BatchProcessor(self.state, self.follower)
+        self.stopping = threading.Event()
+        # A worker holds its lock while it processes a batch; stopping waits for all of them.
+        self._busy = [threading.Lock() for _ in range(config.concurrency)]
+
+    def _delete(self, client, messages: Sequence[SqsMessage]) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+            response = client.delete_message_batch(QueueUrl=self.config.queue_url, Entries=entries)
+            for failure in response.get("Failed", []):
+                # It comes back after the visibility timeout and is then skipped as done.
+                report(f"could not delete an SQS message: {failure.get('Code')} {failure.get('Message', '')}")
+
+    def _worker(self, index: int) -> None:
+        import botocore.exceptions
+
+        client = _sqs_client(self.config)
+        writer = SyslogWriter(self.config.syslog_socket)
+        backoff = Backoff()
+        while not self.stopping.is_set():
+            if not writer.is_available():
+                delay = backoff.next_delay()
+                report(
+                    f"syslog socket {self.config.syslog_socket} is not accepting lines; waiting {delay:.1f}s"
+                )
+                self.stopping.wait(delay)
+                continue
+            try:
+                response = client.receive_message(
+                    QueueUrl=self.config.queue_url,
+                    MaxNumberOfMessages=self.config.max_messages,
+                    WaitTimeSeconds=self.config.wait_seconds,
+                    VisibilityTimeout=self.config.visibility_timeout,
+                    MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                )
+                messages = response.get("Messages", [])
+                if not messages:
+                    backoff.reset()
+                    continue
+                with self._busy[index]:
+                    if self.stopping.is_set():
+                        break  # leave them: they are visible again after the visibility timeout
+                    outcome = self.processor.process(messages, writer)
+                    if outcome.deletable:
+                        self._delete(client, outcome.deletable)
+                if outcome.syslog_error:
+                    delay = backoff.next_delay()
+                    report(f"{outcome.syslog_error}; messages kept in the queue, retrying in {delay:.1f}s")
+                    self.stopping.wait(delay)
+                else:
+                    backoff.reset()
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+                delay = backoff.next_delay()
+                report(f"SQS error: {error}; retrying in {delay:.1f}s")
+                self.stopping.wait(delay)
+        writer.close()
+
+    def stop(self, *_signal_args: object) -> None:
+        self.stopping.set()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        self.follower.catch_up()
+        report(
+            f"polling {self.config.queue_url} with {self.config.concurrency} workers; "
+            f"writing to {self.config.syslog_socket}"
+        )
+        for index in range(self.config.concurrency):
+            threading.Thread(target=self._worker, args=(index,), name=f"worker-{index}", daemon=True).start()
+        while not self.stopping.wait(1.0):
+            # Keep learning queue IDs while the queue is idle, so the next event finds its ID.
+            self.follower.catch_up()
+        for lock in self._busy:
+            with lock:
+                pass  # wait for the batch in flight
+        self.state.close()
+        report("stopped")
+        return 0

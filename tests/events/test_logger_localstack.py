@@ -1,0 +1,123 @@
+"""The event logger end to end on LocalStack: exactly once, through failures."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import Counter
+
+import pytest
+
+from tests.events.conftest import expected_lines, logged_messages, wait_until
+from tests.harness.pipeline import MAX_RECEIVE_COUNT, delivery_event
+
+pytestmark = pytest.mark.localstack
+
+
+def _all_logged(syslog, lines):
+    return lambda: set(lines) <= set(logged_messages(syslog))
+
+
+def test_each_event_is_logged_exactly_once_and_deleted(pipeline, syslog, start_logger):
+    events = [delivery_event([f"user{i}@example.net", f"other{i}@example.org"]) for i in range(25)]
+    expected = [line for event in events for line in expected_lines(event)]
+    for event in events:
+        pipeline.publish(event)
+    # SNS retries and SQS's at-least-once delivery: the same event arriving twice.
+    pipeline.publish(events[0])
+    pipeline.publish(events[1])
+
+    start_logger()
+    wait_until(_all_logged(syslog, expected), what="every line")
+    wait_until(lambda: pipeline.messages_left() == 0, what="an empty queue")
+    time.sleep(2)  # room for a duplicate to show up
+    counts = Counter(logged_messages(syslog))
+    assert {line: counts[line] for line in expected} == dict.fromkeys(expected, 1)
+    assert len(logged_messages(syslog)) == len(expected)
+
+
+def test_non_event_messages_are_acknowledged_without_a_line(pipeline, syslog, start_logger):
+    pipeline.sns.publish(
+        TopicArn=pipeline.topic_arn,
+        Message="Successfully validated SNS topic for Amazon SES event publishing.",
+    )
+    start_logger()
+    wait_until(lambda: pipeline.messages_left() == 0, what="the validation message to be deleted")
+    assert logged_messages(syslog) == []
+
+
+def test_nothing_is_deleted_while_syslog_is_down(pipeline, syslog, start_logger):
+    syslog.stop()
+    events = [delivery_event([f"down{i}@example.net"]) for i in range(5)]
+    for event in events:
+        pipeline.publish(event)
+    logger = start_logger()
+    wait_until(lambda: "is not accepting lines" in logger.output(), what="the logger to notice")
+    # Far longer than visibility timeout x maxReceiveCount: nothing may drift to the DLQ.
+    time.sleep(10)
+    assert pipeline.messages_left() == len(events)
+    assert pipeline.messages_left(pipeline.dlq_url) == 0
+    assert logged_messages(syslog) == []
+
+    syslog.start()
+    expected = [line for event in events for line in expected_lines(event)]
+    wait_until(_all_logged(syslog, expected), timeout=90, what="every line once syslog is back")
+    wait_until(lambda: pipeline.messages_left() == 0, what="an empty queue")
+    assert Counter(logged_messages(syslog)) == Counter(expected)
+
+
+def test_poison_message_is_reported_once_and_left_for_the_dlq(pipeline, syslog, start_logger):
+    message_id = pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody="{not json")["MessageId"]
+    logger = start_logger()
+    wait_until(lambda: pipeline.messages_left(pipeline.dlq_url) == 1, timeout=90, what="the DLQ")
+    [poison_line] = [line for line in logged_messages(syslog) if message_id in line]
+    assert poison_line.startswith(f"{message_id}: poison SQS message left in the queue")
+    dead = pipeline.sqs.receive_message(QueueUrl=pipeline.dlq_url, AttributeNames=["All"])["Messages"][0]
+    assert dead["Body"] == "{not json"
+    assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
+
+    # And the logger keeps serving.
+    event = delivery_event(["after-poison@example.net"])
+    pipeline.publish(event)
+    wait_until(_all_logged(syslog, expected_lines(event)), what="the next event")
+    assert logger.process.poll() is None
+
+
+def test_kill_9_mid_batch_then_restart_logs_every_event_exactly_once(pipeline, syslog, start_logger):
+    events = [delivery_event([f"crash{i}-{n}@example.net" for n in range(3)]) for i in range(150)]
+    expected = [line for event in events for line in expected_lines(event)]
+    for event in events:
+        pipeline.publish(event)
+
+    logger = start_logger(concurrency=4)
+    wait_until(lambda: len(logged_messages(syslog)) >= 30, what="the first lines")
+    assert logger.kill(signal.SIGKILL) == -signal.SIGKILL
+    written_before_crash = len(logged_messages(syslog))
+    assert written_before_crash < len(expected), "the logger finished before it could be killed"
+
+    start_logger(concurrency=4)
+    wait_until(_all_logged(syslog, expected), timeout=120, what="every line after the restart")
+    wait_until(lambda: pipeline.messages_left() == 0, timeout=60, what="an empty queue")
+    time.sleep(2)
+    counts = Counter(logged_messages(syslog))
+    duplicates = {line: count for line, count in counts.items() if count > 1}
+    assert duplicates == {}
+    assert set(counts) == set(expected)
+
+
+def test_queue_id_learned_from_the_mail_log_starts_the_line(pipeline, syslog, start_logger):
+    event = delivery_event(["bob@example.net"])
+    ses_id = event["mail"]["messageId"]
+    with syslog.mail_log.open("a") as log:
+        log.write(
+            "Nov 28 00:29:11 relay postfix/smtp[180]: 7D3F21C0A4: to=<bob@example.net>, "
+            "relay=email-smtp.us-east-1.amazonaws.com[52.1.2.3]:587, delay=0.35, delays=0/0.02/0.13/0.2, "
+            f"dsn=2.0.0, status=sent (250 Ok {ses_id})\n"
+        )
+    pipeline.publish(event)
+    start_logger()
+    [line] = wait_until(lambda: logged_messages(syslog), what="the delivery line")
+    assert line.startswith("7D3F21C0A4: to=<bob@example.net>, ")
+    assert f"ses_id={ses_id}" in line
+    assert json.dumps(event)  # the event itself is unchanged by logging

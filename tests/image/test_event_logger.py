@@ -1,0 +1,89 @@
+"""The event logger inside the image: SES events land in /var/log/mail.log beside Postfix's lines."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+
+import pytest
+
+from tests.conftest import ALLOWED_SENDER
+from tests.harness.appliance import Appliance
+from tests.harness.localstack import DUMMY_CREDENTIALS
+from tests.harness.net import LOOPBACK
+from tests.harness.pipeline import create_pipeline, delivery_event
+
+pytestmark = [pytest.mark.image, pytest.mark.localstack]
+
+
+@pytest.fixture
+def events_settings(relay_settings, localstack_url):
+    pipeline = create_pipeline(localstack_url)
+    settings = {
+        **relay_settings,
+        **DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL": localstack_url,
+        "SES_EVENTS_QUEUE_URL": pipeline.queue_url,
+        "SES_EVENTS_WAIT_SECONDS": "2",
+    }
+    return settings, pipeline
+
+
+def test_delivery_event_is_logged_under_the_postfix_queue_id(events_settings, pki_mount, ses_smtp):
+    settings, pipeline = events_settings
+    with Appliance(settings, mounts=pki_mount) as relay:
+        with smtplib.SMTP(LOOPBACK, relay.port, timeout=30) as client:
+            client.sendmail(ALLOWED_SENDER, ["bob@example.net"], b"Subject: journey\r\n\r\nhello\r\n")
+        [received] = ses_smtp.wait_for_messages(1)
+        ses_id = received.ses_message_id
+        sent = relay.wait_for_mail_log(
+            rf"postfix/smtp\[\d+\]: ([0-9A-F]+): to=<bob@example\.net>, .*"
+            rf"status=sent \(250 Ok {ses_id}\)"
+        )
+        queue_id = sent.group(1)
+
+        pipeline.publish(delivery_event(["bob@example.net"], message_id=ses_id))
+        delivered = relay.wait_for_mail_log(
+            rf"postfix/ses-events\[\d+\]: {queue_id}: to=<bob@example\.net>, relay=\S+, dsn=2\.\d\.\d, "
+            rf"status=delivered, delay=\d+ms, ses_id={ses_id}, response=\(.*\)$"
+        )
+        # One grep by queue ID tells the whole story, in order: accepted, sent, delivered.
+        journey = [line for line in relay.mail_log().splitlines() if f"{queue_id}: " in line]
+        assert "postfix/smtpd[" in journey[0] and f"{queue_id}: client=" in journey[0]
+        sent_at = next(i for i, line in enumerate(journey) if "status=sent" in line)
+        delivered_at = next(i for i, line in enumerate(journey) if "status=delivered" in line)
+        assert sent_at < delivered_at
+        assert journey[delivered_at].endswith(delivered.group(0).split("]: ", 1)[1])
+        # Exactly once in the mail log, and once on stdout.
+        assert relay.mail_log().count("status=delivered, ") == 1
+        assert relay.logs().count("status=delivered, ") == 1
+        _wait(lambda: pipeline.messages_left() == 0, "the event to be deleted")
+
+
+def _wait(predicate, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def test_relay_only_without_a_queue_says_so_once(relay_settings, pki_mount):
+    with Appliance(relay_settings, mounts=pki_mount) as relay:
+        output = relay.logs()
+        assert output.count("SES_EVENTS_QUEUE_URL is not set: relay only") == 1
+        status = relay.exec("supervisorctl", "-c", "/etc/supervisor/supervisord.conf", "status", check=False)
+        assert "ses-events" not in status.stdout
+
+
+def test_docker_stop_stops_the_logger_first(events_settings, pki_mount):
+    settings, _pipeline = events_settings
+    with Appliance(settings, mounts=pki_mount) as relay:
+        _wait(lambda: "ses-events entered RUNNING" in relay.logs(), "the logger to run")
+        assert relay.stop() == 0
+        output = relay.logs()
+        assert (
+            output.index("stopped: ses-events")
+            < output.index("stopped: postfix")
+            < output.index("stopped: rsyslog")
+        )
