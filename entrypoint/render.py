@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+
+# Postfix treats a config file modified less than this long ago as possibly half-written.
+FRESH_FILE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,11 @@ def _write_atomically(destination: Path, content: str, mode: int) -> None:
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(content)
+        # Postfix pauses ("pausing to let main.cf cool down") for up to 2 s before reading a
+        # config file younger than 2 s, in case an editor is still writing it. Ours is complete
+        # (written, then renamed into place), so date it back rather than wait at every start.
+        settled = time.time() - FRESH_FILE_SECONDS
+        os.utime(temporary, (settled, settled))
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
