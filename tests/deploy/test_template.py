@@ -1,0 +1,226 @@
+"""What the template builds, resource by resource: the event pipeline, the secret, the network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.session
+import pytest
+
+from tests.deploy import cfn
+
+SESV2 = botocore.session.get_session().get_service_model("sesv2")
+
+
+def camel(upper_snake: str) -> str:
+    first, *rest = upper_snake.lower().split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+def test_configuration_set_publishes_every_ses_event_type(template: dict[str, Any]) -> None:
+    destination = cfn.Stack(template).resources()["ConfigurationSetEventDestination"]
+    properties = destination["Properties"]["EventDestination"]
+    # SES v2's list (the v1 model lacks the newer types); CloudFormation spells them in camelCase.
+    every_type = [camel(name) for name in SESV2.shape_for("EventType").enum]
+    assert "deliveryDelay" in every_type
+    assert sorted(properties["MatchingEventTypes"]) == sorted(every_type)
+    assert properties["Enabled"] is True
+    assert properties["SnsDestination"] == {"TopicARN": {"Ref": "EventsTopic"}}
+    # SES publishes a validation message at once: the topic must already accept it and deliver it.
+    assert set(destination["DependsOn"]) == {"EventsTopicPolicy", "EventsSubscription"}
+
+
+def test_only_ses_publishes_and_only_for_this_accounts_configuration_set(template: dict[str, Any]) -> None:
+    stack = cfn.Stack(template, ConfigurationSetName="relay-events")
+    policy = stack.resources()["EventsTopicPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "EventsTopic"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "EventsTopic"}
+    assert stack.resolve(statement["Condition"]) == {
+        "StringEquals": {
+            "AWS:SourceAccount": "123456789012",
+            "AWS:SourceArn": "arn:aws:ses:us-east-1:123456789012:configuration-set/relay-events",
+        }
+    }
+    # ...which is the configuration set the stack creates and the relay stamps on every message.
+    assert stack.resolve(stack.resources()["ConfigurationSet"]["Properties"]["Name"]) == "relay-events"
+
+
+def test_only_the_topic_sends_to_the_queue(template: dict[str, Any]) -> None:
+    policy = cfn.Stack(template).resources()["EventsQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "EventsQueue"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement == {
+        "Sid": "OnlyTheEventsTopicSends",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": ["EventsQueue", "Arn"]},
+        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "EventsTopic"}}},
+    }
+
+
+@pytest.mark.parametrize("cmk", ["true", "false"])
+def test_queues_are_encrypted_and_failures_go_to_the_dead_letter_queue(
+    template: dict[str, Any], cmk: str
+) -> None:
+    resources = cfn.Stack(template, UseCustomerManagedKey=cmk).resources()
+    queue = resources["EventsQueue"]["Properties"]
+    dead_letters = resources["EventsDeadLetterQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert 1 < queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+    # Expiry counts from the first enqueue: dead letters must outlive the source queue's retention.
+    assert dead_letters["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    for properties in (queue, dead_letters):
+        if cmk == "true":
+            assert properties["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}
+            assert "SqsManagedSseEnabled" not in properties
+        else:
+            assert properties["SqsManagedSseEnabled"] is True
+            assert "KmsMasterKeyId" not in properties
+    topic = resources["EventsTopic"]["Properties"]
+    assert ("KmsMasterKeyId" in topic) == (cmk == "true")
+    assert ("KmsKeyId" in resources["SmtpCredentials"]["Properties"]) == (cmk == "true")
+
+
+def test_only_the_events_queue_may_use_the_dead_letter_queue(template: dict[str, Any]) -> None:
+    """The DLQ names its source queue by an ARN built from the queue's name: they must agree."""
+    stack = cfn.Stack(template)
+    resources = stack.resources()
+    allow = stack.resolve(resources["EventsDeadLetterQueue"]["Properties"]["RedriveAllowPolicy"])
+    queue_name = stack.resolve(resources["EventsQueue"]["Properties"]["QueueName"])
+    assert allow == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [f"arn:aws:sqs:us-east-1:123456789012:{queue_name}"],
+    }
+
+
+def test_key_policy_names_the_topic_that_uses_the_key(template: dict[str, Any]) -> None:
+    """The key policy builds the topic's ARN from its name (a Ref would be a cycle): they must agree."""
+    stack = cfn.Stack(template, UseCustomerManagedKey="true")
+    resources = stack.resources()
+    key_statements = {s["Sid"]: s for s in resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]}
+    sns_arn = stack.resolve(key_statements["SnsDeliversToTheEncryptedQueue"]["Condition"])["ArnEquals"]
+    topic_name = stack.resolve(resources["EventsTopic"]["Properties"]["TopicName"])
+    assert sns_arn == {"aws:SourceArn": f"arn:aws:sns:us-east-1:123456789012:{topic_name}"}
+    ses_condition = stack.resolve(key_statements["SesPublishesToTheEncryptedTopic"]["Condition"])
+    topic_condition = stack.resolve(resources["EventsTopicPolicy"]["Properties"]["PolicyDocument"])
+    topic_source = topic_condition["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert ses_condition["StringEquals"]["aws:SourceArn"] == topic_source
+
+
+def test_subscription_delivers_the_sns_envelope_to_the_queue(template: dict[str, Any]) -> None:
+    subscription = cfn.Stack(template).resources()["EventsSubscription"]
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "EventsTopic"},
+        "Protocol": "sqs",
+        "Endpoint": {"Fn::GetAtt": ["EventsQueue", "Arn"]},
+        "RawMessageDelivery": False,
+    }
+    assert subscription["DependsOn"] == "EventsQueuePolicy"
+
+
+@pytest.mark.parametrize("password_key", ["SES_SMTP_PASSWORD", "SES_SMTP_SECRET_ACCESS_KEY"])
+def test_secret_is_created_without_any_credential_in_the_template(
+    template: dict[str, Any], password_key: str
+) -> None:
+    stack = cfn.Stack(template, SmtpPasswordKey=password_key)
+    secret = stack.resolve(stack.resources()["SmtpCredentials"]["Properties"])
+    assert "SecretString" not in secret
+    generated = secret["GenerateSecretString"]
+    # A placeholder user name and a random placeholder for the credential, both to be replaced.
+    assert generated["SecretStringTemplate"] == '{"SES_SMTP_USERNAME": "REPLACE-WITH-SMTP-USER-NAME"}'
+    assert generated["GenerateStringKey"] == password_key
+    # No parameter carries a credential either (it would sit in the stack's parameters): the one
+    # that mentions the password only chooses the secret's key name.
+    parameters = template["Parameters"]
+    assert not [name for name, spec in parameters.items() if spec.get("NoEcho")]
+    credential_like = [name for name in parameters if "password" in name.lower() or "secret" in name.lower()]
+    assert credential_like == ["SmtpPasswordKey"]
+    assert parameters["SmtpPasswordKey"]["AllowedValues"] == [
+        "SES_SMTP_PASSWORD",
+        "SES_SMTP_SECRET_ACCESS_KEY",
+    ]
+
+
+def test_relay_is_reachable_only_from_the_client_network(template: dict[str, Any]) -> None:
+    stack = cfn.Stack(template, AllowedClientCidr="10.42.0.0/20")
+    resources = stack.resources()
+    load_balancer = resources["LoadBalancer"]["Properties"]
+    assert (load_balancer["Type"], load_balancer["Scheme"]) == ("network", "internal")
+    assert load_balancer["SecurityGroups"] == [{"Ref": "LoadBalancerSecurityGroup"}]
+    listener = resources["Listener"]["Properties"]
+    assert (listener["Protocol"], listener["Port"]) == ("TCP", 25)
+
+    ingress = [
+        (group, rule)
+        for group in ("LoadBalancerSecurityGroup", "TaskSecurityGroup")
+        for rule in resources[group]["Properties"].get("SecurityGroupIngress", [])
+    ]
+    ingress += [
+        (stack.resolve(r["Properties"]["GroupId"]).removeprefix("ref:"), r["Properties"])
+        for r in stack.of_type("AWS::EC2::SecurityGroupIngress").values()
+    ]
+    sources = set()
+    for group, rule in ingress:
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 25, 25)
+        source = stack.resolve(rule.get("CidrIp") or rule["SourceSecurityGroupId"])
+        sources.add((group, source))
+    assert sources == {
+        ("LoadBalancerSecurityGroup", "10.42.0.0/20"),
+        # Client IP preservation: the tasks see the clients' addresses...
+        ("TaskSecurityGroup", "10.42.0.0/20"),
+        # ...and the NLB's own for health checks.
+        ("TaskSecurityGroup", "ref:LoadBalancerSecurityGroup"),
+    }
+
+
+def test_target_group_preserves_client_addresses(template: dict[str, Any]) -> None:
+    target_group = cfn.Stack(template).resources()["TargetGroup"]["Properties"]
+    assert (target_group["TargetType"], target_group["Protocol"], target_group["Port"]) == ("ip", "TCP", 25)
+    attributes = {a["Key"]: a["Value"] for a in target_group["TargetGroupAttributes"]}
+    # Off by default for IP targets over TCP; RELAY_ALLOWED_NETWORKS depends on it.
+    assert attributes["preserve_client_ip.enabled"] == "true"
+    # Draining ends well before ECS's stop timeout would.
+    assert int(attributes["deregistration_delay.timeout_seconds"]) <= 120
+
+
+def test_outputs_give_the_endpoint_and_the_queue(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["RelayEndpoint"]["Value"] == {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}
+    assert outputs["RelayEndpoint"]["Condition"] == "DeployCompute"
+    assert outputs["EventsQueueUrl"]["Value"] == {"Ref": "EventsQueue"}
+
+
+def test_alarms_fire_before_ses_reviews_the_account(template: dict[str, Any]) -> None:
+    stack = cfn.Stack(template)
+    resources = stack.resources()
+    bounce = resources["BounceRateAlarm"]["Properties"]
+    complaint = resources["ComplaintRateAlarm"]["Properties"]
+    assert (bounce["Namespace"], bounce["MetricName"]) == ("AWS/SES", "Reputation.BounceRate")
+    assert (complaint["Namespace"], complaint["MetricName"]) == ("AWS/SES", "Reputation.ComplaintRate")
+    # SES: review at a 5 % bounce / 0.1 % complaint rate (fractions in CloudWatch).
+    assert 0 < stack.resolve(bounce["Threshold"]) < 0.05
+    assert 0 < stack.resolve(complaint["Threshold"]) < 0.001
+
+
+@pytest.mark.parametrize(
+    ("switches", "absent"),
+    [
+        ({"DeployCompute": "false"}, {"AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer"}),
+        (
+            {"DeploySes": "false"},
+            {"AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination"},
+        ),
+        ({"DeployAlarms": "false"}, {"AWS::CloudWatch::Alarm"}),
+    ],
+)
+def test_switches_turn_parts_off(
+    template: dict[str, Any], switches: dict[str, str], absent: set[str]
+) -> None:
+    everything = {r["Type"] for r in cfn.Stack(template).resources().values()}
+    assert absent <= everything
+    assert not absent & {r["Type"] for r in cfn.Stack(template, **switches).resources().values()}
