@@ -19,7 +19,7 @@ export SES_RELAY_IMAGE := $(IMAGE)
 export LOCALSTACK_PYTHON_BIN := $(abspath $(LOCALSTACK_VENV))/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help venv localstack lint format unit image test docs clean
+.PHONY: help venv localstack lint format unit image test bench docs clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ image: ## Build the image ($(IMAGE))
 
 test: venv localstack lint image ## Everything CI runs: lint, then every test against the built image
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+bench: venv localstack image ## Benchmarks side by side with their baselines, into BENCHMARKS.md
+	$(BIN)/python -m tests.bench.run
 
 docs: venv ## Regenerate the README's settings table from entrypoint/schema.py
 	$(BIN)/python -m entrypoint.docs

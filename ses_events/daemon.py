@@ -87,7 +87,6 @@ class Daemon:
                     MaxNumberOfMessages=self.config.max_messages,
                     WaitTimeSeconds=self.config.wait_seconds,
                     VisibilityTimeout=self.config.visibility_timeout,
-                    MessageSystemAttributeNames=["ApproximateReceiveCount"],
                 )
                 messages = response.get("Messages", [])
                 if not messages:
