@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import smtplib
 import time
 
 import pytest
 
+from ses_events.formatting import format_sqs_body
 from tests.conftest import ALLOWED_SENDER
-from tests.harness.appliance import Appliance
+from tests.harness.appliance import Appliance, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.net import LOOPBACK
 from tests.harness.pipeline import create_pipeline, delivery_event
@@ -87,3 +89,21 @@ def test_docker_stop_stops_the_logger_first(events_settings, pki_mount):
             < output.index("stopped: postfix")
             < output.index("stopped: rsyslog")
         )
+
+
+def test_container_arguments_run_in_place_of_the_appliance(tmp_path):
+    fixtures = tmp_path / "bodies"
+    fixtures.mkdir()
+    fixtures.chmod(0o755)
+    event = delivery_event(["cli@example.net"])
+    (fixtures / "event.json").write_text(json.dumps(event))
+    (fixtures / "poison.json").write_text("{not json")
+    mount = [(fixtures, "/bodies")]
+
+    result = run_once({}, ["ses-events", "format", "/bodies/event.json"], mounts=mount)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == list(format_sqs_body(json.dumps(event)).lines)
+
+    result = run_once({}, ["ses-events", "format", "/bodies/poison.json"], mounts=mount)
+    assert result.returncode == 65
+    assert "poison message" in result.stderr
