@@ -13,7 +13,6 @@ from typing import Any
 
 import jinja2
 
-
 # Postfix treats a config file modified less than this long ago as possibly half-written.
 FRESH_FILE_SECONDS = 5
 
