@@ -157,3 +157,7 @@ def test_configuration_set_header_is_added_once_replacing_the_clients(relay_sett
         [received] = ses_smtp.wait_for_messages(1)
         parsed = email.message_from_bytes(received.content)
         assert parsed.get_all("X-SES-CONFIGURATION-SET") == ["ses-relay-events"]
+        # Postfix's log line for the PREPEND (a whole folded Received header) is filtered out.
+        relay.wait_for_mail_log(rf"status=sent \(250 Ok {received.ses_message_id}\)")
+        assert "prepend: header" not in relay.mail_log()
+        assert ": message-id=<" in relay.mail_log()  # cleanup's other lines are kept
