@@ -19,7 +19,7 @@ export SES_RELAY_IMAGE := $(IMAGE)
 export LOCALSTACK_PYTHON_BIN := $(abspath $(LOCALSTACK_VENV))/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help venv localstack lint format unit image test bench docs clean
+.PHONY: help venv localstack lint format unit image devtools-image test bench demo docs clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,7 +42,7 @@ localstack: $(LOCALSTACK_VENV)/.installed ## LocalStack, run natively by the tes
 lint: venv ## ruff, hadolint and shellcheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/hadolint Dockerfile
+	$(BIN)/hadolint Dockerfile tests/harness/Dockerfile.devtools tests/bench/stock-postfix/Dockerfile
 	shellcheck .ci/run
 
 format: venv ## Apply ruff's fixes and formatting
@@ -55,11 +55,18 @@ unit: venv ## Fast tests: settings, rendering, event formatting (no Docker)
 image: ## Build the image ($(IMAGE))
 	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) -t $(IMAGE) .
 
+devtools-image: ## The local stack's tools image (SES simulator, MailHog stand-in, bootstrap)
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) \
+		-f tests/harness/Dockerfile.devtools -t ses-relay-devtools:local .
+
 test: venv localstack lint image ## Everything CI runs: lint, then every test against the built image
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 bench: venv localstack image ## Benchmarks side by side with their baselines, into BENCHMARKS.md
 	$(BIN)/python -m tests.bench.run
+
+demo: venv localstack image ## The whole local SES stack on this machine: a few mails and each one's journey
+	$(BIN)/python -m tests.harness.demo
 
 docs: venv ## Regenerate the README's settings table from entrypoint/schema.py
 	$(BIN)/python -m entrypoint.docs

@@ -35,9 +35,9 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def create_pki(directory: Path, server_names: list[str]) -> TestPki:
+def create_pki(directory: Path, server_names: list[str], valid_days: int = 2) -> TestPki:
     now = datetime.datetime.now(datetime.UTC)
-    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2))
+    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=valid_days))
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
