@@ -552,8 +552,17 @@ class Bootstrap:
         }
         current = next((d for d in described.get("EventDestinations", []) if d["Name"] == destination), None)
         if current is None:
-            ses.create_configuration_set_event_destination(ConfigurationSetName=name, EventDestination=wanted)
-            return set_action, "created"
+            try:
+                ses.create_configuration_set_event_destination(
+                    ConfigurationSetName=name, EventDestination=wanted
+                )
+                return set_action, "created"
+            except ClientError as error:
+                # LocalStack keeps a set's destinations after DeleteConfigurationSet, so a set
+                # made anew can already "have" one that Describe does not show: replace it.
+                if _error_code(error) != "EventDestinationAlreadyExists":
+                    raise
+                current = {}
         if (
             current.get("Enabled")
             and set(current.get("MatchingEventTypes", [])) == set(SES_V1_EVENT_TYPES)

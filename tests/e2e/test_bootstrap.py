@@ -130,6 +130,24 @@ def test_second_run_changes_nothing(localstack_url):
     assert "created" not in run.stderr and "updated" not in run.stderr
 
 
+def test_a_configuration_set_deleted_and_made_again_gets_its_destination(localstack_url):
+    # LocalStack keeps a deleted set's event destinations; a bootstrap after such a deletion
+    # (another tool, an earlier stack) must still end with the right destination.
+    name = f"bs-{uuid.uuid4().hex[:8]}"
+    names = Names(name)
+    run_bootstrap(localstack_url, name)
+    ses = boto3.client("ses", endpoint_url=localstack_url, region_name="us-east-1")
+    ses.delete_configuration_set(ConfigurationSetName=names.configuration_set)
+
+    result = run_bootstrap(localstack_url, name)
+    assert ("updated", "ses event destination") in [(action, kind) for action, kind, _ in result.changes]
+    described = ses.describe_configuration_set(
+        ConfigurationSetName=names.configuration_set, ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    [destination] = described["EventDestinations"]
+    assert destination["SNSDestination"]["TopicARN"].endswith(f":{names.topic}")
+
+
 def test_what_drifted_is_put_back(localstack_url):
     name = f"bs-{uuid.uuid4().hex[:8]}"
     result = run_bootstrap(localstack_url, name, smtp_username="AKIAEXAMPLE", smtp_password=PASSWORD)
