@@ -34,12 +34,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "unit/fixtures/ses_events/sns"
 
 def prefill(pipeline: Pipeline, count: int) -> list[dict]:
     events = [delivery_event([f"bench{i}@example.net"]) for i in range(count)]
-    for start in range(0, count, 10):
-        entries = [
-            {"Id": str(i), "Message": json.dumps(event), "Subject": "Amazon SES Email Event Notification"}
-            for i, event in enumerate(events[start : start + 10])
-        ]
-        pipeline.sns.publish_batch(TopicArn=pipeline.topic_arn, PublishBatchRequestEntries=entries)
+    pipeline.publish_many(events)
     deadline = time.monotonic() + 120
     while pipeline.messages_left() < count and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -67,11 +67,11 @@ def logged_messages(syslog: SyslogListener, program: str = "postfix/ses-events")
     return messages
 
 
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
+def wait_until(predicate, timeout: float = 60, what: str = "condition", interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
-        time.sleep(0.2)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")

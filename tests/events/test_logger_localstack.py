@@ -85,13 +85,14 @@ def test_poison_message_is_reported_once_and_left_for_the_dlq(pipeline, syslog, 
 
 
 def test_kill_9_mid_batch_then_restart_logs_every_event_exactly_once(pipeline, syslog, start_logger):
-    events = [delivery_event([f"crash{i}-{n}@example.net" for n in range(3)]) for i in range(150)]
+    # Enough lines that the logger is still busy when the first of them appear.
+    events = [delivery_event([f"crash{i}-{n}@example.net" for n in range(5)]) for i in range(600)]
     expected = [line for event in events for line in expected_lines(event)]
-    for event in events:
-        pipeline.publish(event)
+    pipeline.publish_many(events)
+    wait_until(lambda: pipeline.messages_left() == len(events), what="every event in the queue")
 
     logger = start_logger(concurrency=4)
-    wait_until(lambda: len(logged_messages(syslog)) >= 30, what="the first lines")
+    wait_until(lambda: syslog.arrivals, interval=0.01, what="the first lines")
     assert logger.kill(signal.SIGKILL) == -signal.SIGKILL
     written_before_crash = len(logged_messages(syslog))
     assert written_before_crash < len(expected), "the logger finished before it could be killed"

@@ -28,6 +28,15 @@ class Pipeline:
             TopicArn=self.topic_arn, Subject="Amazon SES Email Event Notification", Message=json.dumps(event)
         )
 
+    def publish_many(self, events: list[dict]) -> None:
+        """Publish in batches of 10, as fast as SNS takes them."""
+        for start in range(0, len(events), 10):
+            entries = [
+                {"Id": str(i), "Message": json.dumps(event), "Subject": "Amazon SES Email Event Notification"}
+                for i, event in enumerate(events[start : start + 10])
+            ]
+            self.sns.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
+
     def messages_left(self, queue_url: str | None = None) -> int:
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=queue_url or self.queue_url,
