@@ -12,6 +12,7 @@ from pathlib import Path
 
 from entrypoint import postfix, report, supervise
 from entrypoint.context import template_context
+from entrypoint.hostname import ensure_own_name_resolves
 from entrypoint.render import render_all
 from entrypoint.schema import FILE_SUFFIX, SECRET_NAMES
 from entrypoint.sources import Problem, collect
@@ -53,6 +54,11 @@ def start(environ: Mapping[str, str]) -> int:
         return report.invalid_configuration(problems)
 
     render_all(context, template_root=ROOT, output_root=ROOT)
+    try:
+        if ensure_own_name_resolves():
+            report.info("added this host's name to /etc/hosts (host networking)")
+    except OSError as error:
+        report.info(f"cannot add this host's name to /etc/hosts ({error.strerror}); SASL may wait on DNS")
     try:
         postfix.build_lookup_tables(ROOT)
         postfix.check()

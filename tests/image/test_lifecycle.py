@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD, SMTP_USERNAME
-from tests.harness.appliance import Appliance, run_once
+from tests.harness.appliance import Appliance, docker, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.net import LOOPBACK, free_port
 from tests.harness.ses_smtp import SesSmtpStandIn
@@ -120,8 +120,6 @@ def test_queued_mail_survives_stop_and_restart(relay_settings, pki_mount, pki):
 
         with SesSmtpStandIn(pki, SMTP_USERNAME, SMTP_PASSWORD, port=ses_port) as ses:
             relay_restarted = relay  # same container, same volumes: a restart, not a new one
-            from tests.harness.appliance import docker
-
             docker("start", relay_restarted.container_id)
             relay_restarted.wait_until_ready()
             relay_restarted.exec("postqueue", "-f")
@@ -161,3 +159,13 @@ def test_program_that_dies_for_good_stops_the_container_non_zero(relay_settings,
         _wait(lambda: not relay.is_running(), timeout=90, what="the container to exit")
         assert relay.exit_code() != 0
         assert "rsyslog kept failing; exiting non-zero" in relay.logs()
+
+
+def test_own_host_name_resolves_without_dns_on_the_host_network(relay_settings, pki_mount):
+    # SASL looks the name up at every login to SES; with --network host Docker does not list it.
+    with Appliance(relay_settings, mounts=pki_mount) as relay:
+        resolved = relay.exec("sh", "-c", 'getent hosts "$(hostname)"').stdout.split()
+        assert resolved[0] == "127.0.1.1"
+        docker("restart", "--time", "30", relay.container_id, timeout=90)
+        relay.wait_until_ready()
+        assert relay.exec("sh", "-c", 'grep -c "added by ses-relay" /etc/hosts').stdout.strip() == "1"
