@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench import bench_events, bench_image
+from tests.bench import bench_events, bench_image, bench_relay
 from tests.harness.localstack import DUMMY_CREDENTIALS, localstack
 
 OUTPUT = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
@@ -20,9 +20,11 @@ def main() -> int:
     sections = []
     print("bench: image size and start-up ...", flush=True)
     sections += ["## The image (issue: appliance)", "", *bench_image.run(), ""]
+    print("bench: relay throughput ...", flush=True)
+    sections += ["## Relay throughput (issue: local SES stack)", "", *bench_relay.run(), ""]
     print("bench: event logger ...", flush=True)
     with localstack() as url:
-        sections += ["## The SES event logger", "", *bench_events.run(url), ""]
+        sections += ["## The SES event logger (issue: event logger)", "", *bench_events.run(url), ""]
     header = [
         "# Benchmarks",
         "",
