@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from tests.deploy.conftest import DeployedStack
-from tests.events.conftest import expected_lines, logged_messages, wait_until
+from tests.events.conftest import expected_lines, logged_messages
 from tests.harness.logger_process import LoggerProcess, write_config
 from tests.harness.pipeline import delivery_event
 from tests.harness.syslog_listener import SyslogListener
+from tests.harness.waiting import wait_until
 
 
 def test_logger_consumes_the_stacks_queue(events_stack: DeployedStack, localstack_url: str, tmp_path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,14 +159,3 @@ def send(port: int, sender: str, recipients: list[str], subject: str = "hello") 
     with smtplib.SMTP(LOOPBACK, port, timeout=30) as client:
         client.ehlo("client.example.com")
         client.send_message(make_message(sender, recipients, subject), from_addr=sender, to_addrs=recipients)
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.25)

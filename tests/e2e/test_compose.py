@@ -24,11 +24,12 @@ import pytest
 
 from deploy.bootstrap import Names, local_queue_url
 from entrypoint.schema import SETTINGS_BY_NAME, is_owned_name
-from tests.e2e.conftest import SIMULATOR, make_message, wait_until
+from tests.e2e.conftest import SIMULATOR, make_message
 from tests.harness.appliance import DOCKER
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.mailhog import MailHogClient, MailHogStandIn
 from tests.harness.net import LOOPBACK, free_port, wait_for_banner
+from tests.harness.waiting import wait_until
 
 yaml = pytest.importorskip("yaml")
 

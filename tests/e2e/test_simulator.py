@@ -21,7 +21,7 @@ import pytest
 from cryptography import x509
 
 from ses_events.formatting import format_sqs_body
-from tests.e2e.conftest import SIMULATOR, make_message, wait_until
+from tests.e2e.conftest import SIMULATOR, make_message
 from tests.harness import tls
 from tests.harness.mailhog import MailHogClient, MailHogStandIn, header
 from tests.harness.net import LOOPBACK, free_port, wait_for_banner
@@ -29,6 +29,7 @@ from tests.harness.ses_simulator import SesSimulator
 from tests.harness.ses_simulator_events import SNS_SUBJECT, sns_message
 from tests.harness.ses_smtp import THROTTLED
 from tests.harness.tls import create_pki
+from tests.harness.waiting import wait_until
 
 USER = "AKIAIOSFODNN7EXAMPLE"
 PASSWORD = "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9"

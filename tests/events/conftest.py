@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,13 +64,3 @@ def logged_messages(syslog: SyslogListener, program: str = "postfix/ses-events")
         if separator and f" {program}[" in head:
             messages.append(message)
     return messages
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition", interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -9,8 +9,9 @@ from collections import Counter
 
 import pytest
 
-from tests.events.conftest import expected_lines, logged_messages, wait_until
+from tests.events.conftest import expected_lines, logged_messages
 from tests.harness.pipeline import MAX_RECEIVE_COUNT, delivery_event
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.localstack
 

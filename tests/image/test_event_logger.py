@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from tests.harness.appliance import Appliance, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.net import LOOPBACK
 from tests.harness.pipeline import create_pipeline, delivery_event
+from tests.harness.waiting import wait_until
 
 pytestmark = [pytest.mark.image, pytest.mark.localstack]
 
@@ -59,15 +59,7 @@ def test_delivery_event_is_logged_under_the_postfix_queue_id(events_settings, pk
         # Exactly once in the mail log, and once on stdout.
         assert relay.mail_log().count("status=delivered, ") == 1
         assert relay.logs().count("status=delivered, ") == 1
-        _wait(lambda: pipeline.messages_left() == 0, "the event to be deleted")
-
-
-def _wait(predicate, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
+        wait_until(lambda: pipeline.messages_left() == 0, what="the event to be deleted")
 
 
 def test_relay_only_without_a_queue_says_so_once(relay_settings, pki_mount):
@@ -81,7 +73,7 @@ def test_relay_only_without_a_queue_says_so_once(relay_settings, pki_mount):
 def test_docker_stop_stops_the_logger_first(events_settings, pki_mount):
     settings, _pipeline = events_settings
     with Appliance(settings, mounts=pki_mount) as relay:
-        _wait(lambda: "ses-events entered RUNNING" in relay.logs(), "the logger to run")
+        wait_until(lambda: "ses-events entered RUNNING" in relay.logs(), what="the logger to run")
         assert relay.stop() == 0
         output = relay.logs()
         assert (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-import time
 import uuid
 
 import boto3
@@ -15,6 +14,7 @@ from tests.harness.appliance import Appliance, docker, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.net import LOOPBACK, free_port
 from tests.harness.ses_smtp import SesSmtpStandIn
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.image
 
@@ -24,16 +24,6 @@ EX_CONFIG = 78
 def _send(port: int, subject: str = "hello") -> None:
     with smtplib.SMTP(LOOPBACK, port, timeout=30) as client:
         client.sendmail(ALLOWED_SENDER, ["bob@example.net"], f"Subject: {subject}\r\n\r\nbody\r\n".encode())
-
-
-def _wait(predicate, timeout: float = 60, interval: float = 0.5, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_invalid_configuration_exits_78_naming_every_variable(relay_settings):
@@ -130,7 +120,7 @@ def test_queued_mail_survives_stop_and_restart(relay_settings, pki_mount, pki):
 
 def test_docker_stop_shuts_down_in_order_and_exits_zero(relay_settings, pki_mount):
     with Appliance(relay_settings, mounts=pki_mount) as relay:
-        _wait(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
+        wait_until(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
         assert relay.stop() == 0
         output = relay.logs()
         assert output.index("stopped: postfix") < output.index("stopped: rsyslog")
@@ -138,8 +128,8 @@ def test_docker_stop_shuts_down_in_order_and_exits_zero(relay_settings, pki_moun
 
 def test_healthcheck_reports_a_stopped_program(relay_settings, pki_mount):
     with Appliance(relay_settings, mounts=pki_mount) as relay:
-        result = _wait(lambda: relay.exec("ses-relay-healthcheck", check=False), what="health check run")
-        _wait(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
+        result = wait_until(lambda: relay.exec("ses-relay-healthcheck", check=False), what="health check run")
+        wait_until(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
         relay.exec("supervisorctl", "-c", "/etc/supervisor/supervisord.conf", "stop", "postfix")
         result = relay.exec("ses-relay-healthcheck", check=False)
         assert result.returncode == 1
@@ -148,7 +138,7 @@ def test_healthcheck_reports_a_stopped_program(relay_settings, pki_mount):
 
 def test_program_that_dies_for_good_stops_the_container_non_zero(relay_settings, pki_mount):
     with Appliance(relay_settings, mounts=pki_mount) as relay:
-        _wait(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
+        wait_until(lambda: relay.exec("ses-relay-healthcheck", check=False).returncode == 0, what="healthy")
         # rsyslogd can no longer be started, so supervisord gives up on it (FATAL).
         relay.exec(
             "sh",
@@ -156,7 +146,7 @@ def test_program_that_dies_for_good_stops_the_container_non_zero(relay_settings,
             "rm /usr/sbin/rsyslogd && kill $(cat /run/rsyslog.pid 2>/dev/null || "
             "supervisorctl -c /etc/supervisor/supervisord.conf pid rsyslog)",
         )
-        _wait(lambda: not relay.is_running(), timeout=90, what="the container to exit")
+        wait_until(lambda: not relay.is_running(), timeout=90, what="the container to exit")
         assert relay.exit_code() != 0
         assert "rsyslog kept failing; exiting non-zero" in relay.logs()
 
