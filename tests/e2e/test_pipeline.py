@@ -143,8 +143,16 @@ def test_sender_ses_has_not_verified_is_bounced_with_ses_reply(
             r"Email address is not verified\. The following identities failed the check in region US-EAST-1: "
             r"billing@apps\.example\.org \(in reply to end of DATA command\)\)"
         )
+        # Postfix's bounce message to the sender (null sender) is not sent to SES, which refuses it.
+        notice = relay.wait_for_mail_log(
+            rf"{bounced.group('qid')}: sender non-delivery notification: (?P<notice>[0-9A-F]+)"
+        ).group("notice")
+        relay.wait_for_mail_log(
+            rf"{notice}: to=<{re.escape(sender)}>, relay=none, .*status=sent \(SES accepts no null sender\)"
+        )
         log = relay.mail_log()
     assert not re.search(rf"postfix/ses-events\[\d+\]: {bounced.group('qid')}:", log)
+    assert not [m for m in ses_simulator.messages if m.mail_from == ""]
     assert not [m for m in ses_simulator.messages if m.mail_from == sender]
     assert [e for e in ses_simulator.events() if e["mail"]["source"] == sender] == []
 
