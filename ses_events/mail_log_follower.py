@@ -21,6 +21,9 @@ class MailLogFollower:
         self.path = path
         self._state = state
         self._lock = threading.Lock()
+        # (inode, offset) as last saved: read from the state once, written only when it moves, so
+        # an idle log costs no database write per batch.
+        self._cursor = state.cursor(path)
 
     def catch_up(self) -> int:
         """Read everything written since the last call; returns how many queue IDs were learned."""
@@ -32,7 +35,7 @@ class MailLogFollower:
             with handle:
                 inode = os.fstat(handle.fileno()).st_ino
                 size = os.fstat(handle.fileno()).st_size
-                saved = self._state.cursor(self.path)
+                saved = self._cursor
                 offset = saved[1] if saved and saved[0] == inode and saved[1] <= size else 0
                 handle.seek(offset)
                 learned = 0
@@ -50,7 +53,10 @@ class MailLogFollower:
                     self._state.remember_queue_ids(pairs)
                     learned += len(pairs)
                 # The cursor stops before an unfinished line, so a restart re-reads it whole.
-                self._state.save_cursor(self.path, inode, handle.tell() - len(partial))
+                cursor = (inode, handle.tell() - len(partial))
+                if cursor != self._cursor:
+                    self._state.save_cursor(self.path, *cursor)
+                    self._cursor = cursor
                 return learned
 
     def contains(self, lines: tuple[str, ...], tail_bytes: int = 64 << 20) -> set[str]:
