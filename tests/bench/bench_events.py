@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,6 +19,7 @@ from pathlib import Path
 import boto3
 
 from ses_events.formatting import format_sqs_body
+from tests.harness.logger_process import LoggerProcess, write_config
 from tests.harness.pipeline import Pipeline, create_pipeline, delivery_event
 from tests.harness.syslog_listener import SyslogListener
 
@@ -78,25 +76,11 @@ def seed_loop(pipeline: Pipeline, socket_path: Path, stop: threading.Event) -> N
 
 
 def _start_logger(pipeline: Pipeline, listener: SyslogListener, workdir: Path, localstack_url: str):
-    config = workdir / "ses-events.json"
-    config.write_text(
-        json.dumps(
-            {
-                "queue_url": pipeline.queue_url,
-                "region": "us-east-1",
-                "wait_seconds": 1,
-                "syslog_socket": str(listener.socket_path),
-                "mail_log": str(listener.mail_log),
-                "state_file": str(workdir / "state.sqlite3"),
-            }
-        )
+    # The daemon's own default visibility timeout, not the tests' short one.
+    config = write_config(
+        workdir / "ses-events.json", pipeline.queue_url, listener, workdir, visibility_timeout=60
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "ses_events", "run", "--config", str(config)],
-        env={**os.environ, "AWS_ENDPOINT_URL": localstack_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return LoggerProcess(config, localstack_url, workdir / "logger.out").start()
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -126,11 +110,10 @@ def _logger_round(localstack_url: str, workdir: Path, index: int) -> tuple[float
     listener = SyslogListener(workdir / f"ours{index}.sock", workdir / f"ours{index}.log").start()
     state = workdir / f"state{index}"
     state.mkdir()
-    process = _start_logger(pipeline, listener, state, localstack_url)
+    logger = _start_logger(pipeline, listener, state, localstack_url)
     _wait_for_lines(listener, EVENTS)
-    rss = _peak_rss_mb(process.pid)
-    process.terminate()
-    process.wait(timeout=60)
+    rss = _peak_rss_mb(logger.process.pid)
+    logger.stop()
     listener.stop()
     return _steady_rate(listener, EVENTS), rss
 
@@ -154,7 +137,7 @@ def latency(localstack_url: str) -> dict[str, float]:
         workdir = Path(directory)
         pipeline = create_pipeline(localstack_url, max_receive_count=10)
         listener = SyslogListener(workdir / "lat.sock", workdir / "lat.log").start()
-        process = _start_logger(pipeline, listener, workdir, localstack_url)
+        logger = _start_logger(pipeline, listener, workdir, localstack_url)
         time.sleep(2)  # the logger is polling
         published: dict[str, float] = {}
         total = LATENCY_RATE * LATENCY_SECONDS
@@ -179,8 +162,7 @@ def latency(localstack_url: str) -> dict[str, float]:
             )
         achieved_rate = total / (time.monotonic() - start)
         _wait_for_lines(listener, total, timeout=120)
-        process.terminate()
-        process.wait(timeout=60)
+        logger.stop()
         listener.stop()
     delays = []
     for arrived, message in listener.arrivals:
