@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from ses_events.cli import EX_DATAERR, main
+from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-SES_ID = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
 BOUNCE_LINE = (
     f"{SES_ID}: to=<alice@example.net>, relay=a8-30.smtp-out.amazonses.com[203.0.113.20], dsn=5.1.1, "
     f"status=bounced (Permanent/NoEmail), delay=1389ms, ses_id={SES_ID}, response=(smtp; 550 5.1.1 "

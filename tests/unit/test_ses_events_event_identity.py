@@ -6,15 +6,12 @@ import copy
 import itertools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ses_events import PoisonMessage, event_key, unwrap_sqs_body
-
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-NAMES = sorted(path.stem for path in (FIXTURES / "raw").glob("*.json"))
+from tests.unit.ses_events_fixtures import EVENT_NAMES, FIXTURES
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -31,12 +28,12 @@ def test_key_is_pinned() -> None:
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVENT_NAMES)
 def test_key_shape(name: str) -> None:
     assert re.fullmatch(r"[A-Za-z]+:[0-9a-f]{64}", event_key(load_event(name)))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVENT_NAMES)
 def test_redelivery_in_any_envelope_gives_the_same_key(name: str) -> None:
     raw_body = (FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8")
     envelope = json.loads((FIXTURES / "sns" / f"{name}.json").read_text(encoding="utf-8"))
@@ -69,9 +66,11 @@ def test_the_same_event_from_both_producers_shares_a_key() -> None:
 
 
 def test_distinct_reference_events_have_distinct_keys() -> None:
-    keys = {name: event_key(load_event(name)) for name in NAMES}
+    keys = {name: event_key(load_event(name)) for name in EVENT_NAMES}
     # The only shared keys are the two deliveries and the two complaints reported by both producers.
-    same = {frozenset(pair) for pair in itertools.combinations(NAMES, 2) if keys[pair[0]] == keys[pair[1]]}
+    same = {
+        frozenset(pair) for pair in itertools.combinations(EVENT_NAMES, 2) if keys[pair[0]] == keys[pair[1]]
+    }
 
     assert same == {
         frozenset({"identity_delivery", "event_delivery"}),

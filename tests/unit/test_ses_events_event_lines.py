@@ -5,15 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ses_events import PoisonMessage, event_to_log_lines
+from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-SES_ID = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
 QUEUE_ID = "4F1A22C0D3E"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +14,7 @@ from ses_events import (
     event_to_log_lines,
     format_sqs_body,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-NAMES = sorted(path.stem for path in (FIXTURES / "raw").glob("*.json"))
-SES_ID = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
-
-
-def fixture_text(relative: str) -> str:
-    return (FIXTURES / relative).read_text(encoding="utf-8")
+from tests.unit.ses_events_fixtures import EVENT_NAMES, NON_EVENT_FIXTURES, SES_ID, fixture_text
 
 
 def queue_ids(ses_message_id: str) -> str | None:
@@ -46,7 +38,7 @@ def test_sns_wrapped_bounce() -> None:
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVENT_NAMES)
 @pytest.mark.parametrize("folder", ["raw", "sns"])
 def test_body_gives_the_lines_and_key_of_its_event(name: str, folder: str) -> None:
     event = json.loads(fixture_text(f"raw/{name}.json"))
@@ -97,13 +89,7 @@ def test_localstack_events() -> None:
 
 @pytest.mark.parametrize(
     ("fixture", "kind"),
-    [
-        ("sns_examples/sns_ses_validation.json", MessageKind.SES_TOPIC_VALIDATION),
-        ("sns_examples/raw_ses_validation.txt", MessageKind.SES_TOPIC_VALIDATION),
-        ("sns_examples/sns_subscription_confirmation.json", MessageKind.SNS_SUBSCRIPTION_CONFIRMATION),
-        ("sns_examples/sns_unsubscribe_confirmation.json", MessageKind.SNS_UNSUBSCRIBE_CONFIRMATION),
-        ("sns_examples/sns_ses_topic_subscribed.json", MessageKind.SES_TOPIC_SUBSCRIBED),
-    ],
+    NON_EVENT_FIXTURES,
 )
 def test_non_events_give_nothing_to_log(fixture: str, kind: MessageKind) -> None:
     def must_not_be_called(ses_message_id: str) -> str | None:

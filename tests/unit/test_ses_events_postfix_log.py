@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from ses_events import event_to_log_lines, parse_sent_line
+from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-SES_ID = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
 SENT = (
     "4F1A22C0D3E: to=<bob@example.org>, relay=email-smtp.us-east-1.amazonaws.com[192.0.2.10]:587, delay=1.2, "
     f"delays=0.02/0/0.7/0.48, dsn=2.0.0, status=sent (250 Ok {SES_ID})"

@@ -5,15 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ses_events import PoisonMessage, format_sqs_body, parse_sent_line
+from tests.unit.ses_events_fixtures import EVENT_NAMES, FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-NAMES = sorted(path.stem for path in (FIXTURES / "raw").glob("*.json"))
 JUNK: list[Any] = [
     None,
     True,
@@ -62,7 +60,7 @@ def _mutate(event: dict[str, Any], generator: random.Random) -> dict[str, Any]:
     return mutated
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVENT_NAMES)
 def test_mutated_events_never_crash(name: str) -> None:
     event = json.loads((FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8"))
     generator = random.Random(name)

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ses_events import MessageKind, PoisonMessage, unwrap_sqs_body
-
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
-EVENT_NAMES = sorted(path.stem for path in (FIXTURES / "raw").glob("*.json"))
-SES_ID = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
-
-
-def fixture_text(relative: str) -> str:
-    return (FIXTURES / relative).read_text(encoding="utf-8")
+from tests.unit.ses_events_fixtures import EVENT_NAMES, FIXTURES, NON_EVENT_FIXTURES, SES_ID, fixture_text
 
 
 def sns_notification(message: str, **extra: Any) -> str:
@@ -98,13 +90,7 @@ def test_localstack_events_are_events() -> None:
 
 @pytest.mark.parametrize(
     ("fixture", "kind"),
-    [
-        ("sns_examples/sns_ses_validation.json", MessageKind.SES_TOPIC_VALIDATION),
-        ("sns_examples/raw_ses_validation.txt", MessageKind.SES_TOPIC_VALIDATION),
-        ("sns_examples/sns_subscription_confirmation.json", MessageKind.SNS_SUBSCRIPTION_CONFIRMATION),
-        ("sns_examples/sns_unsubscribe_confirmation.json", MessageKind.SNS_UNSUBSCRIBE_CONFIRMATION),
-        ("sns_examples/sns_ses_topic_subscribed.json", MessageKind.SES_TOPIC_SUBSCRIBED),
-    ],
+    NON_EVENT_FIXTURES,
 )
 def test_non_event_fixture_is_recognised(fixture: str, kind: MessageKind) -> None:
     unwrapped = unwrap_sqs_body(fixture_text(fixture))

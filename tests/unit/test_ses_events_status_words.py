@@ -11,8 +11,8 @@ import pytest
 from ses_events import STATUS_WORDS, StatusWord, event_to_log_lines, status_words
 from ses_events.ses_event import PAYLOAD_KEY_BY_TYPE
 from ses_events.status_words import markdown_table, status_word
+from tests.unit.ses_events_fixtures import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ses_events"
 STATUS = re.compile(r", status=(?P<word>\S+?)(?: \(|,)")
 
 
