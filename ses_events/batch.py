@@ -28,7 +28,6 @@ SqsMessage = Mapping[str, Any]
 @dataclass
 class BatchOutcome:
     deletable: list[SqsMessage] = field(default_factory=list)
-    lines_written: int = 0
     syslog_error: str | None = None
 
 
@@ -73,34 +72,30 @@ class BatchProcessor:
 
         known = self.state.known_events(formatted.event_key for _, formatted in events)
         owners: dict[str, list[SqsMessage]] = {}
-        to_write: dict[str, tuple[str, ...]] = {}
-        new_events: dict[str, tuple[str, ...]] = {}
+        # Each event's lines as recorded: what we write now, or wrote before we died.
+        recorded: dict[str, tuple[str, ...]] = {}
         for message, formatted in events:
             key = str(formatted.event_key)
             previous = known.get(key)
             if previous is not None and previous.state == "done":
                 outcome.deletable.append(message)  # a duplicate delivery: already logged
-                continue
-            if key in owners:
+            elif key in owners:
                 owners[key].append(message)  # the same event twice in one batch
-                continue
-            owners[key] = [message]
-            if previous is not None:
-                # We died while writing these: write only what did not reach the log.
-                already = self.follower.contains(previous.lines)
-                to_write[key] = tuple(line for line in previous.lines if line not in already)
-                new_events[key] = previous.lines
             else:
-                to_write[key] = formatted.lines
-                new_events[key] = formatted.lines
+                owners[key] = [message]
+                recorded[key] = previous.lines if previous is not None else formatted.lines
 
-        self.state.mark_pending(new_events)
+        # Events left pending by a crash: write only what did not reach the log. One read of
+        # the log's tail serves all of them.
+        recovering = [line for key, lines in recorded.items() if key in known for line in lines]
+        already = self.follower.contains(tuple(recovering)) if recovering else set()
+
+        self.state.mark_pending(recorded)
         written: dict[str, tuple[str, ...]] = {}
         try:
-            for key, lines in to_write.items():
-                writer.write(lines)
-                outcome.lines_written += len(lines)
-                written[key] = new_events[key]
+            for key, lines in recorded.items():
+                writer.write(lines if key not in known else [line for line in lines if line not in already])
+                written[key] = lines
                 outcome.deletable.extend(owners[key])
         except SyslogUnavailable as error:
             outcome.syslog_error = str(error)
