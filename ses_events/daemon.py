@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from ses_events.config import DaemonConfig
 from ses_events.mail_log_follower import MailLogFollower
 from ses_events.state import State
 from ses_events.syslog_writer import SyslogWriter
+
+# sysexits.h: an internal error. supervisord restarts the logger; nothing unwritten was deleted.
+EX_SOFTWARE = 70
 
 
 def report(message: str) -> None:
@@ -57,6 +61,9 @@ class Daemon:
         self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]
+        # Set when a thread met an error we did not foresee: the daemon then stops as a whole
+        # rather than running on with a dead worker.
+        self.failed = False
 
     def _delete(self, client, messages: Sequence[SqsMessage]) -> None:
         for start in range(0, len(messages), 10):
@@ -67,7 +74,18 @@ class Daemon:
                 # It comes back after the visibility timeout and is then skipped as done.
                 report(f"could not delete an SQS message: {failure.get('Code')} {failure.get('Message', '')}")
 
+    def _fail(self, where: str) -> None:
+        self.failed = True
+        report(f"unexpected error in {where}; stopping:\n{traceback.format_exc().rstrip()}")
+        self.stopping.set()
+
     def _worker(self, index: int) -> None:
+        try:
+            self._poll(index)
+        except Exception:
+            self._fail(f"worker {index}")
+
+    def _poll(self, index: int) -> None:
         import botocore.exceptions
 
         client = _sqs_client(self.config)
@@ -116,19 +134,24 @@ class Daemon:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        self.follower.catch_up()
-        report(
-            f"polling {self.config.queue_url} with {self.config.concurrency} workers; "
-            f"writing to {self.config.syslog_socket}"
-        )
-        for index in range(self.config.concurrency):
-            threading.Thread(target=self._worker, args=(index,), name=f"worker-{index}", daemon=True).start()
-        while not self.stopping.wait(1.0):
-            # Keep learning queue IDs while the queue is idle, so the next event finds its ID.
+        try:
             self.follower.catch_up()
+            report(
+                f"polling {self.config.queue_url} with {self.config.concurrency} workers; "
+                f"writing to {self.config.syslog_socket}"
+            )
+            for index in range(self.config.concurrency):
+                threading.Thread(
+                    target=self._worker, args=(index,), name=f"worker-{index}", daemon=True
+                ).start()
+            while not self.stopping.wait(1.0):
+                # Keep learning queue IDs while the queue is idle, so the next event finds its ID.
+                self.follower.catch_up()
+        except Exception:
+            self._fail("the main thread")
         for lock in self._busy:
             with lock:
                 pass  # wait for the batch in flight
         self.state.close()
         report("stopped")
-        return 0
+        return EX_SOFTWARE if self.failed else 0

@@ -123,3 +123,17 @@ def test_queue_id_learned_from_the_mail_log_starts_the_line(pipeline, syslog, st
     assert line.startswith("7D3F21C0A4: to=<bob@example.net>, ")
     assert f"ses_id={ses_id}" in line
     assert json.dumps(event)  # the event itself is unchanged by logging
+
+
+def test_unforeseen_error_stops_the_logger_non_zero_and_deletes_nothing(pipeline, syslog, start_logger):
+    logger = start_logger()
+    wait_until(lambda: "polling" in logger.output(), what="the logger to poll")
+    # The mail log turns into something the logger cannot read: no branch of it expects that.
+    syslog.mail_log.unlink(missing_ok=True)
+    syslog.mail_log.mkdir()
+    pipeline.publish(delivery_event(["unforeseen@example.net"]))
+
+    assert logger.process.wait(timeout=60) == 70
+    assert "unexpected error in " in logger.output()
+    assert "IsADirectoryError" in logger.output()
+    assert pipeline.messages_left() == 1
