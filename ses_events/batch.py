@@ -8,6 +8,9 @@ The order of operations is what makes the logger exactly-once in effect:
    that are not in the mail log yet;
 4. record the new events as ``pending`` with their lines, *then* write the lines;
 5. record what was written as ``done``; only those messages (and non-events) may be deleted.
+
+Between steps 2 and 3 each event is claimed for this worker (``InFlight``): a copy of an event
+another worker is writing at that moment is left in the queue, neither written nor deleted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from ses_events.errors import PoisonMessage
 from ses_events.formatting import FormattedMessage, format_sqs_body
+from ses_events.in_flight import InFlight
 from ses_events.mail_log_follower import MailLogFollower
 from ses_events.state import State
 from ses_events.syslog_writer import SEVERITY_ERR, SyslogUnavailable, SyslogWriter
@@ -42,6 +46,7 @@ class BatchProcessor:
     def __init__(self, state: State, follower: MailLogFollower):
         self.state = state
         self.follower = follower
+        self.in_flight = InFlight()
 
     def _format(
         self, messages: Sequence[SqsMessage], writer: SyslogWriter, outcome: BatchOutcome
@@ -70,12 +75,34 @@ class BatchProcessor:
             outcome.syslog_error = str(error)
             return outcome
 
-        known = self.state.known_events(formatted.event_key for _, formatted in events)
+        # Claimed before the state is read: a worker that looked first and claimed second could
+        # write an event another worker finished in between.
+        claimed = self.in_flight.claim(str(formatted.event_key) for _, formatted in events)
+        try:
+            self._write_claimed(events, claimed, writer, outcome)
+        finally:
+            self.in_flight.release(claimed)
+        return outcome
+
+    def _write_claimed(
+        self,
+        events: list[tuple[SqsMessage, FormattedMessage]],
+        claimed: set[str],
+        writer: SyslogWriter,
+        outcome: BatchOutcome,
+    ) -> None:
+        known = self.state.known_events(claimed)
         owners: dict[str, list[SqsMessage]] = {}
         # Each event's lines as recorded: what we write now, or wrote before we died.
         recorded: dict[str, tuple[str, ...]] = {}
         for message, formatted in events:
             key = str(formatted.event_key)
+            if key not in claimed:
+                # Another worker is writing this event right now. This copy is neither written
+                # nor deleted: it may be the very SQS message that worker holds (under another
+                # receipt handle), and deleting it would lose the event should that worker's
+                # write fail. It comes back after the visibility timeout, recognised as done.
+                continue
             previous = known.get(key)
             if previous is not None and previous.state == "done":
                 outcome.deletable.append(message)  # a duplicate delivery: already logged
@@ -101,4 +128,3 @@ class BatchProcessor:
             outcome.syslog_error = str(error)
         finally:
             self.state.mark_done(written)
-        return outcome
