@@ -10,21 +10,25 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import multiprocessing
+import os
 import statistics
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 
 from ses_events.formatting import format_sqs_body
+from tests.bench.cpu import cpu_seconds, pid_serving
 from tests.harness.logger_process import LoggerProcess, write_config
 from tests.harness.pipeline import Pipeline, create_pipeline, delivery_event
 from tests.harness.syslog_listener import SyslogListener
 
 EVENTS = 5000
-ROUNDS = 3
+ROUNDS = 5
 LATENCY_RATE = 200  # events per second
 LATENCY_SECONDS = 10
 PUBLISH_BATCH = 5
@@ -45,20 +49,48 @@ def _wait_for_lines(listener: SyslogListener, count: int, timeout: float = 600) 
     while len(listener.arrivals) < count:
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(listener.arrivals)} of {count} lines")
-        time.sleep(0.05)
+        time.sleep(0.005)
     return time.monotonic()
 
 
-def _steady_rate(listener: SyslogListener, count: int) -> float:
-    """Lines per second from the first line to the last: steady state, so that neither the
-    daemon's start (a new process importing boto3) nor the in-process baseline's lack of one
-    decides the comparison."""
-    first, last = listener.arrivals[0][0], listener.arrivals[count - 1][0]
-    return (count - 1) / (last - first)
+@dataclass
+class Round:
+    rate: float  # events per second, first line to last
+    localstack_ms: float | None  # LocalStack's CPU per event over the same span
+    consumer_ms: float  # the consumer's own CPU per event over the same span
 
 
-def seed_loop(pipeline: Pipeline, socket_path: Path, stop: threading.Event) -> None:
+class SteadyWindow:
+    """Events/s from the first line to the last, and the CPU each side spent in between: steady
+    state, so that neither the daemon's start (a new process importing boto3) nor the in-process
+    baseline's lack of one decides the comparison."""
+
+    def __init__(self, listener: SyslogListener, count: int, localstack_pid: int | None):
+        self.listener = listener
+        self.count = count
+        self.localstack_pid = localstack_pid
+
+    def measure(self, consumer_cpu) -> Round:
+        _wait_for_lines(self.listener, 1)
+        localstack_start = cpu_seconds(self.localstack_pid) if self.localstack_pid else None
+        consumer_start = consumer_cpu()
+        _wait_for_lines(self.listener, self.count)
+        consumer_spent = consumer_cpu() - consumer_start
+        localstack_spent = None
+        if self.localstack_pid and localstack_start is not None:
+            localstack_spent = cpu_seconds(self.localstack_pid) - localstack_start
+        first, last = self.listener.arrivals[0][0], self.listener.arrivals[self.count - 1][0]
+        events = self.count - 1
+        return Round(
+            rate=events / (last - first),
+            localstack_ms=None if localstack_spent is None else localstack_spent * 1000 / events,
+            consumer_ms=consumer_spent * 1000 / events,
+        )
+
+
+def seed_loop(pipeline: Pipeline, socket_path: Path, stop: threading.Event, thread_id: list[int]) -> None:
     """The seed article's loop: receive 10, then one syslog call and one delete per message."""
+    thread_id.append(threading.get_native_id())
     handler = logging.handlers.SysLogHandler(address=str(socket_path), facility="mail")
     handler.setFormatter(logging.Formatter("postfix/ses-events: %(message)s"))
     log = logging.getLogger(f"seed-loop-{socket_path.name}")  # one per round: handlers stay apart
@@ -90,44 +122,53 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _seed_round(localstack_url: str, workdir: Path, index: int) -> float:
+def _seed_round(localstack_url: str, workdir: Path, index: int) -> Round:
     pipeline = create_pipeline(localstack_url, max_receive_count=10)
     prefill(pipeline, EVENTS)
     listener = SyslogListener(workdir / f"seed{index}.sock", workdir / f"seed{index}.log").start()
+    window = SteadyWindow(listener, EVENTS, pid_serving(localstack_url))
     stop = threading.Event()
-    worker = threading.Thread(target=seed_loop, args=(pipeline, listener.socket_path, stop))
+    thread_id: list[int] = []
+    worker = threading.Thread(target=seed_loop, args=(pipeline, listener.socket_path, stop, thread_id))
     worker.start()
-    _wait_for_lines(listener, EVENTS)
+    # The loop's own thread: the listener thread in this process is not the baseline's cost.
+    result = window.measure(lambda: cpu_seconds(os.getpid(), thread_id[0]))
     stop.set()
     worker.join()
     listener.stop()
-    return _steady_rate(listener, EVENTS)
+    pipeline.delete()
+    return result
 
 
-def _logger_round(localstack_url: str, workdir: Path, index: int) -> tuple[float, float]:
+def _logger_round(localstack_url: str, workdir: Path, index: int) -> tuple[Round, float]:
     pipeline = create_pipeline(localstack_url, max_receive_count=10)
     prefill(pipeline, EVENTS)
     listener = SyslogListener(workdir / f"ours{index}.sock", workdir / f"ours{index}.log").start()
+    window = SteadyWindow(listener, EVENTS, pid_serving(localstack_url))
     state = workdir / f"state{index}"
     state.mkdir()
     logger = _start_logger(pipeline, listener, state, localstack_url)
-    _wait_for_lines(listener, EVENTS)
+    result = window.measure(lambda: cpu_seconds(logger.process.pid))
     rss = _peak_rss_mb(logger.process.pid)
     logger.stop()
     listener.stop()
-    return _steady_rate(listener, EVENTS), rss
+    pipeline.delete()
+    return result, rss
 
 
 def throughput(localstack_url: str) -> dict[str, object]:
     """Alternating rounds of the baseline and the logger, each on a fresh pre-filled queue."""
-    seed, ours, rss = [], [], []
+    seed: list[Round] = []
+    ours: list[Round] = []
+    rss: list[float] = []
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         for index in range(ROUNDS):
             seed.append(_seed_round(localstack_url, workdir, index))
-            rate, peak = _logger_round(localstack_url, workdir, index)
-            ours.append(rate)
+            result, peak = _logger_round(localstack_url, workdir, index)
+            ours.append(result)
             rss.append(peak)
+            print(f"  round {index + 1}/{ROUNDS}: seed {seed[-1].rate:.0f}/s, logger {result.rate:.0f}/s")
     return {"seed": seed, "ours": ours, "rss_mb": max(rss)}
 
 
@@ -164,6 +205,7 @@ def latency(localstack_url: str) -> dict[str, float]:
         _wait_for_lines(listener, total, timeout=120)
         logger.stop()
         listener.stop()
+        pipeline.delete()
     delays = []
     for arrived, message in listener.arrivals:
         ses_id = message.split(b"ses_id=", 1)[1].split(b",", 1)[0].decode()
@@ -188,20 +230,77 @@ def formatter_rate(seconds: float = 2.0) -> float:
     return count / (time.perf_counter() - started)
 
 
+CAPACITY_SECONDS = 3
+
+
+def _trivial_requests(localstack_url: str, queue_url: str) -> int:
+    sqs = boto3.client("sqs", endpoint_url=localstack_url)
+    count = 0
+    deadline = time.monotonic() + CAPACITY_SECONDS
+    while time.monotonic() < deadline:
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        count += 1
+    return count
+
+
+def localstack_capacity(localstack_url: str, clients: int) -> float:
+    """SQS requests/s LocalStack answers when that many client processes ask as fast as they can:
+    the ceiling both consumers work under."""
+    pipeline = create_pipeline(localstack_url)
+    # Forked workers each build their own client: no connection is shared across the fork.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(clients) as pool:
+        counts = pool.starmap(_trivial_requests, [(localstack_url, pipeline.queue_url)] * clients)
+    pipeline.delete()
+    return sum(counts) / CAPACITY_SECONDS
+
+
+def _median_of(rounds: list[Round], figure: str) -> float | None:
+    values = [getattr(r, figure) for r in rounds]
+    return None if None in values else statistics.median(values)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
 def run(localstack_url: str) -> list[str]:
     rates = throughput(localstack_url)
-    ours, seed = statistics.median(rates["ours"]), statistics.median(rates["seed"])
+    seed_rounds, our_rounds = rates["seed"], rates["ours"]
+    ours, seed = _median_of(our_rounds, "rate"), _median_of(seed_rounds, "rate")
+    ratios = sorted(o.rate / s.rate for o, s in zip(our_rounds, seed_rounds, strict=True))
+    seed_ls, our_ls = _median_of(seed_rounds, "localstack_ms"), _median_of(our_rounds, "localstack_ms")
     lat = latency(localstack_url)
     formatted = formatter_rate()
+    capacity = {clients: localstack_capacity(localstack_url, clients) for clients in (1, 2, 4)}
+    cost_ratio = f"{seed_ls / our_ls:.1f}x less" if seed_ls and our_ls else ""
     return [
         "| Figure | ses-relay logger | seed loop (baseline) | ratio | target |",
         "|---|---|---|---|---|",
         f"| Events/s, pre-filled queue of {EVENTS}, first to last line in the log, median of {ROUNDS} "
-        f"alternating rounds | {ours:.0f} ({min(rates['ours']):.0f}-{max(rates['ours']):.0f}) | "
-        f"{seed:.0f} ({min(rates['seed']):.0f}-{max(rates['seed']):.0f}) | {ours / seed:.1f}x | >= 5x |",
+        f"alternating rounds (range) | {ours:.0f} ({min(r.rate for r in our_rounds):.0f}-"
+        f"{max(r.rate for r in our_rounds):.0f}) | {seed:.0f} ({min(r.rate for r in seed_rounds):.0f}-"
+        f"{max(r.rate for r in seed_rounds):.0f}) | **{ours / seed:.1f}x** (rounds: "
+        f"{', '.join(f'{r:.1f}' for r in ratios)}) | >= 5x |",
+        "| SQS requests per 10 events (receive + delete) | 2 | 11 | 5.5x fewer | |",
+        f"| LocalStack CPU per event, same span | {_ms(our_ls)} | {_ms(seed_ls)} | {cost_ratio} | |",
+        "| LocalStack's own ceiling: trivial SQS requests/s (GetQueueAttributes) from 1, 2, 4 client "
+        f"processes | {', '.join(f'{rate:.0f}' for rate in capacity.values())} | | | |",
+        f"| Consumer's own CPU per event, same span | {_ms(_median_of(our_rounds, 'consumer_ms'))} | "
+        f"{_ms(_median_of(seed_rounds, 'consumer_ms'))} | | |",
         f"| Publish-to-log latency at {lat['rate']:.0f} events/s, p50 | {lat['p50']:.0f} ms | | | |",
         f"| Publish-to-log latency at {lat['rate']:.0f} events/s, p99 | {lat['p99']:.0f} ms "
         "| | | < 1000 ms |",
         f"| Logger peak resident memory (VmHWM) | {rates['rss_mb']:.0f} MB | | | < 80 MB |",
         f"| Pure formatter (`format_sqs_body`, SNS-wrapped events) | {formatted:,.0f} events/s | | | |",
+        "",
+        "Both consumers are bound by LocalStack, not by their own code: LocalStack's gateway is one",
+        "Python process whose threads share a GIL, and more clients barely raise the requests/s it",
+        "answers (the ceiling row). SQS caps a receive and a delete batch at 10 messages, so",
+        "2 requests per 10 events is the floor, and a receive or delete of 10 costs LocalStack more than",
+        "a single delete. The events/s ratio therefore tracks the LocalStack-CPU-per-event ratio above,",
+        "and no consumer can beat that by more than the headroom the ceiling row shows. Against SQS",
+        "itself (a network round trip per request, no shared CPU) the seed loop",
+        "pays a network round trip for each of its 11 requests per 10 events, serially, while the",
+        "logger's workers overlap their 2.",
     ]

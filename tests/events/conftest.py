@@ -16,8 +16,10 @@ from tests.harness.syslog_listener import SyslogListener
 
 
 @pytest.fixture
-def pipeline(localstack_url: str) -> Pipeline:
-    return create_pipeline(localstack_url)
+def pipeline(localstack_url: str) -> Iterator[Pipeline]:
+    created = create_pipeline(localstack_url)
+    yield created
+    created.delete()
 
 
 def expected_lines(event: dict) -> tuple[str, ...]:

@@ -46,6 +46,13 @@ class Pipeline:
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
 
+    def delete(self) -> None:
+        """Remove topic and queues: LocalStack's housekeeping visits every queue it holds, so
+        leftovers would slow every later test and benchmark round."""
+        self.sns.delete_topic(TopicArn=self.topic_arn)
+        self.sqs.delete_queue(QueueUrl=self.queue_url)
+        self.sqs.delete_queue(QueueUrl=self.dlq_url)
+
 
 def create_pipeline(localstack_url: str, max_receive_count: int = MAX_RECEIVE_COUNT) -> Pipeline:
     name = f"ses-events-{uuid.uuid4().hex[:8]}"
