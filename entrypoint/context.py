@@ -68,6 +68,7 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "syslog_socket": "/dev/log",
             "mail_log": MAIL_LOG_FILE,
             "state_file": EVENTS_STATE_FILE,
+            "relay_hostname": settings["RELAY_HOSTNAME"],
         },
         "venv_bin": VENV_BIN,
         # Only root can reach supervisord's socket; the password keeps supervisord from warning

@@ -122,7 +122,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RELAY_HOSTNAME",
-        "Host name the relay uses in its banner, its EHLO to SES and its `Received:` header.",
+        "Host name the relay uses in its banner, its EHLO to SES and its `Received:` header, where "
+        "the event logger also finds queue IDs: give every appliance on one queue the same one.",
         parsers.hostname,
         default=lambda _parsed: parsers.default_hostname(),
         default_doc="the container's host name if fully qualified, else `ses-relay.localdomain`",

@@ -43,9 +43,10 @@ def _poison_line(message: SqsMessage, reason: str) -> str:
 
 
 class BatchProcessor:
-    def __init__(self, state: State, follower: MailLogFollower):
+    def __init__(self, state: State, follower: MailLogFollower, relay_hostname: str | None = None):
         self.state = state
         self.follower = follower
+        self.relay_hostname = relay_hostname
         self.in_flight = InFlight()
 
     def _format(
@@ -54,7 +55,9 @@ class BatchProcessor:
         events = []
         for message in messages:
             try:
-                formatted = format_sqs_body(message.get("Body", ""), self.state.queue_id_for)
+                formatted = format_sqs_body(
+                    message.get("Body", ""), self.state.queue_id_for, self.relay_hostname
+                )
             except PoisonMessage as poison:
                 # Not deleted: the redrive policy moves it to the DLQ after maxReceiveCount.
                 if self.state.first_time_poison(str(message.get("MessageId"))):

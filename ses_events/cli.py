@@ -107,6 +107,12 @@ def _add_format_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="Postfix mail log whose 'status=sent (250 Ok <id>)' lines give the queue IDs that start the "
         "lines (without it, lines start with the SES message ID)",
     )
+    command.add_argument(
+        "--relay-hostname",
+        metavar="HOST",
+        help="this relay's host name (RELAY_HOSTNAME): a queue ID in its own Received header, as SES "
+        "publishes the headers, starts the lines when the mail log does not give one",
+    )
     command.set_defaults(run=_run_format)
 
 
@@ -114,7 +120,7 @@ def _run_format(args: argparse.Namespace) -> int:
     try:
         body = _read_text(args.body)
         queue_id_for = _queue_ids_in_mail_log(args.mail_log) if args.mail_log else no_queue_ids
-        formatted = format_sqs_body(body, queue_id_for)
+        formatted = format_sqs_body(body, queue_id_for, args.relay_hostname)
     except _UnreadableInput as error:
         _complain(str(error))
         return EX_DATAERR

@@ -23,6 +23,9 @@ class DaemonConfig:
     syslog_socket: str = "/dev/log"
     mail_log: str = "/var/log/mail.log"
     state_file: str = "/var/log/ses-relay/ses-events.sqlite3"
+    # Postfix's myhostname: an event whose headers show this relay's own Received header gets
+    # its queue ID from there when the mail log did not give it (ses_events.received_header).
+    relay_hostname: str | None = None
 
     @classmethod
     def load(cls, path: Path = DEFAULT_CONFIG) -> DaemonConfig:

@@ -57,7 +57,7 @@ class Daemon:
         self.config = config
         self.state = State(Path(config.state_file))
         self.follower = MailLogFollower(config.mail_log, self.state)
-        self.processor = BatchProcessor(self.state, self.follower)
+        self.processor = BatchProcessor(self.state, self.follower, config.relay_hostname)
         self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]

@@ -26,8 +26,11 @@ class FormattedMessage:
     ses_message_id: str | None = None
 
 
-def format_sqs_body(body: str, queue_id_for: QueueIdLookup = no_queue_ids) -> FormattedMessage:
-    """Unwrap one SQS body (SNS envelope or raw delivery) and format its log lines.
+def format_sqs_body(
+    body: str, queue_id_for: QueueIdLookup = no_queue_ids, relay_hostname: str | None = None
+) -> FormattedMessage:
+    """Unwrap one SQS body (SNS envelope or raw delivery) and format its log lines (see
+    ``event_to_log_lines`` for the queue ID lookup and ``relay_hostname``).
 
     Raises PoisonMessage when the body can never be formatted.
     """
@@ -37,7 +40,7 @@ def format_sqs_body(body: str, queue_id_for: QueueIdLookup = no_queue_ids) -> Fo
     ses_event = read_ses_event(unwrapped.event)
     return FormattedMessage(
         kind=unwrapped.kind,
-        lines=tuple(event_to_log_lines(unwrapped.event, queue_id_for)),
+        lines=tuple(event_to_log_lines(unwrapped.event, queue_id_for, relay_hostname)),
         event_key=event_key(unwrapped.event),
         event_type=ses_event.event_type,
         ses_message_id=ses_event.message_id,

@@ -104,6 +104,29 @@ def test_each_simulator_outcome_joins_its_queue_id_in_the_mail_log(
     assert ses_pipeline.messages_left(ses_pipeline.dlq_url()) == 0
 
 
+def test_an_appliance_that_did_not_relay_the_mail_still_logs_under_its_queue_id(
+    pipeline_settings, pki_mount, ses_simulator, ses_pipeline
+):
+    """Two appliances, one queue (the ECS stack runs two tasks): the event may reach the one whose
+    mail log never had the status=sent line. It finds the queue ID in the relay's own Received
+    header, which SES publishes with the event."""
+    recipient = f"success+other@{SIMULATOR}"
+    relay_only = {key: value for key, value in pipeline_settings.items() if key != "SES_EVENTS_QUEUE_URL"}
+    with (
+        Appliance(relay_only, mounts=pki_mount) as sender,
+        Appliance(pipeline_settings, mounts=pki_mount) as logger,
+    ):
+        send(sender.port, ALLOWED_SENDER, [recipient], subject="one relay sends, the other logs")
+        sent = sent_line(sender, recipient, ses_simulator.port)
+        qid, ses_id = sent.group("qid"), sent.group("ses_id")
+        for dsn, status in [(r"2\.0\.0", "accepted"), (r"2\.\d\.\d", "delivered")]:
+            logger.wait_for_mail_log(
+                event_pattern(qid, recipient, dsn, status, ses_id), timeout=EVENT_TIMEOUT
+            )
+        assert f"status=sent (250 Ok {ses_id})" not in logger.mail_log()
+        assert "postfix/ses-events" not in sender.mail_log()
+
+
 def test_throttled_send_is_deferred_then_delivered_never_bounced(
     pipeline_settings, pki_mount, ses_simulator, ses_pipeline, mailhog
 ):

@@ -13,6 +13,7 @@ from entrypoint.context import template_context
 from entrypoint.render import TEMPLATES, Template, render_all, render_template
 from entrypoint.sources import RawValue
 from entrypoint.validate import validate
+from ses_events.config import DaemonConfig
 
 ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
 
@@ -143,3 +144,11 @@ def test_a_misspelt_template_variable_fails_the_render(tmp_path):
     (tmp_path / "broken.j2").write_text("{{ relay_hostnme }}\n")
     with pytest.raises(jinja2.UndefinedError):
         render_template(Template("broken"), {"relay_hostname": "x"}, tmp_path)
+
+
+def test_logger_settings_load_as_the_daemon_reads_them(rendered, tmp_path):
+    rendered(SES_EVENTS_QUEUE_URL="https://sqs.eu-west-1.amazonaws.com/123456789012/events")
+    config = DaemonConfig.load(tmp_path / "etc/ses-relay/ses-events.json")
+    assert config.queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/events"
+    # The logger matches this relay's own Received header in the headers SES publishes.
+    assert config.relay_hostname == "relay.example.com"

@@ -67,6 +67,17 @@ def test_mail_log_gives_the_queue_id(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().out == BOUNCE_LINE.replace(f"{SES_ID}: to=", "4F1A22C0D3E: to=", 1)
 
 
+def test_relay_hostname_reads_the_queue_id_from_the_relays_received_header(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bounce = str(FIXTURES / "sns" / "event_bounce.json")
+    assert main(["format", "--relay-hostname", "relay.example.com", bounce]) == 0
+    assert capsys.readouterr().out == BOUNCE_LINE.replace(f"{SES_ID}: to=", "4F1A22C0D3E: to=", 1)
+
+    assert main(["format", "--relay-hostname", "another-relay.example.com", bounce]) == 0
+    assert capsys.readouterr().out == BOUNCE_LINE
+
+
 def test_non_event_prints_nothing_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["format", str(FIXTURES / "sns_examples" / "sns_ses_validation.json")])
 
