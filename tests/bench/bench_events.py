@@ -300,7 +300,7 @@ def run(localstack_url: str) -> list[str]:
         "2 requests per 10 events is the floor, and a receive or delete of 10 costs LocalStack more than",
         "a single delete. The events/s ratio therefore tracks the LocalStack-CPU-per-event ratio above,",
         "and no consumer can beat that by more than the headroom the ceiling row shows. Against SQS",
-        "itself (a network round trip per request, no shared CPU) the seed loop",
-        "pays a network round trip for each of its 11 requests per 10 events, serially, while the",
-        "logger's workers overlap their 2.",
+        "itself (a network round trip per request, no CPU shared with the server) the seed loop waits",
+        "for 11 round trips per 10 events, one after the other, while the logger's workers overlap",
+        "their 2.",
     ]
