@@ -80,21 +80,22 @@ class SteadyWindow:
         self.count = count
         self.localstack_pid = localstack_pid
 
+    def _localstack_cpu(self) -> float | None:
+        return cpu_seconds(self.localstack_pid) if self.localstack_pid else None
+
     def measure(self, consumer_cpu) -> Round:
         _wait_for_lines(self.listener, 1)
-        localstack_start = cpu_seconds(self.localstack_pid) if self.localstack_pid else None
-        consumer_start = consumer_cpu()
+        localstack_start, consumer_start = self._localstack_cpu(), consumer_cpu()
         _wait_for_lines(self.listener, self.count)
-        consumer_spent = consumer_cpu() - consumer_start
-        localstack_spent = None
-        if self.localstack_pid and localstack_start is not None:
-            localstack_spent = cpu_seconds(self.localstack_pid) - localstack_start
+        localstack_end, consumer_end = self._localstack_cpu(), consumer_cpu()
         first, last = self.listener.arrivals[0][0], self.listener.arrivals[self.count - 1][0]
         events = self.count - 1
         return Round(
             rate=events / (last - first),
-            localstack_ms=None if localstack_spent is None else localstack_spent * 1000 / events,
-            consumer_ms=consumer_spent * 1000 / events,
+            localstack_ms=None
+            if localstack_start is None or localstack_end is None
+            else (localstack_end - localstack_start) * 1000 / events,
+            consumer_ms=(consumer_end - consumer_start) * 1000 / events,
         )
 
 
@@ -133,49 +134,58 @@ def _peak_rss_mb(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Setup:
-    """Where the queue lives (LocalStack) and the endpoint the consumers use: LocalStack itself,
-    or the latency proxy in front of it."""
+    """Where the queue lives (LocalStack, and its PID when it runs on this machine) and the endpoint
+    the consumers use: LocalStack itself, or the latency proxy in front of it."""
 
     localstack_url: str
+    localstack_pid: int | None
     consumer_url: str
     events: int
 
 
-def _seed_round(setup: Setup, workdir: Path, name: str) -> Round:
+@contextmanager
+def _prefilled_round(
+    setup: Setup, workdir: Path, name: str
+) -> Iterator[tuple[Pipeline, SyslogListener, SteadyWindow]]:
+    """A fresh queue holding ``setup.events`` events and a mail log for one consumer's round."""
     pipeline = create_pipeline(setup.localstack_url, max_receive_count=10)
-    prefill(pipeline, setup.events)
-    listener = SyslogListener(workdir / f"{name}.sock", workdir / f"{name}.log").start()
-    window = SteadyWindow(listener, setup.events, pid_serving(setup.localstack_url))
-    stop = threading.Event()
-    thread_id: list[int] = []
-    sqs = boto3.client("sqs", endpoint_url=setup.consumer_url)
-    worker = threading.Thread(
-        target=seed_loop, args=(sqs, pipeline.queue_url, listener.socket_path, stop, thread_id)
-    )
-    worker.start()
-    # The loop's own thread: the listener thread in this process is not the baseline's cost.
-    result = window.measure(lambda: cpu_seconds(os.getpid(), thread_id[0]))
-    stop.set()
-    worker.join()
-    listener.stop()
-    pipeline.delete()
-    return result
+    listener = SyslogListener(workdir / f"{name}.sock", workdir / f"{name}.log")
+    try:
+        prefill(pipeline, setup.events)
+        listener.start()
+        yield pipeline, listener, SteadyWindow(listener, setup.events, setup.localstack_pid)
+    finally:
+        listener.stop()
+        pipeline.delete()
+
+
+def _seed_round(setup: Setup, workdir: Path, name: str) -> Round:
+    with _prefilled_round(setup, workdir, name) as (pipeline, listener, window):
+        stop = threading.Event()
+        thread_id: list[int] = []
+        sqs = boto3.client("sqs", endpoint_url=setup.consumer_url)
+        worker = threading.Thread(
+            target=seed_loop, args=(sqs, pipeline.queue_url, listener.socket_path, stop, thread_id)
+        )
+        worker.start()
+        try:
+            # The loop's own thread: the listener thread in this process is not the baseline's cost.
+            return window.measure(lambda: cpu_seconds(os.getpid(), thread_id[0]))
+        finally:
+            stop.set()
+            worker.join()
 
 
 def _logger_round(setup: Setup, workdir: Path, name: str) -> tuple[Round, float]:
-    pipeline = create_pipeline(setup.localstack_url, max_receive_count=10)
-    prefill(pipeline, setup.events)
-    listener = SyslogListener(workdir / f"{name}.sock", workdir / f"{name}.log").start()
-    window = SteadyWindow(listener, setup.events, pid_serving(setup.localstack_url))
-    state = workdir / f"state-{name}"
-    state.mkdir()
-    logger = _start_logger(pipeline, listener, state, setup.consumer_url)
-    result = window.measure(lambda: cpu_seconds(logger.process.pid))
-    rss = _peak_rss_mb(logger.process.pid)
-    logger.stop()
-    listener.stop()
-    pipeline.delete()
-    return result, rss
+    with _prefilled_round(setup, workdir, name) as (pipeline, listener, window):
+        state = workdir / f"state-{name}"
+        state.mkdir()
+        logger = _start_logger(pipeline, listener, state, setup.consumer_url)
+        try:
+            result = window.measure(lambda: cpu_seconds(logger.process.pid))
+            return result, _peak_rss_mb(logger.process.pid)
+        finally:
+            logger.stop()
 
 
 def throughput(setup: Setup, rounds: int) -> dict[str, object]:
@@ -317,9 +327,12 @@ def _rate_row(label: str, rates: dict[str, object], target: str) -> str:
 
 
 def run(localstack_url: str) -> list[str]:
-    rates = throughput(Setup(localstack_url, localstack_url, EVENTS), ROUNDS)
+    localstack_pid = pid_serving(localstack_url)
+    rates = throughput(Setup(localstack_url, localstack_pid, localstack_url, EVENTS), ROUNDS)
     with latency_proxy(localstack_url, ROUND_TRIP_MS) as proxied:
-        remote = throughput(Setup(localstack_url, proxied, ROUND_TRIP_EVENTS), ROUND_TRIP_ROUNDS)
+        remote = throughput(
+            Setup(localstack_url, localstack_pid, proxied, ROUND_TRIP_EVENTS), ROUND_TRIP_ROUNDS
+        )
     seed_rounds, our_rounds = rates["seed"], rates["ours"]
     seed_ls, our_ls = _median_of(seed_rounds, "localstack_ms"), _median_of(our_rounds, "localstack_ms")
     lat = latency(localstack_url)

@@ -28,7 +28,8 @@ def events_settings(relay_settings, localstack_url):
         "SES_EVENTS_QUEUE_URL": pipeline.queue_url,
         "SES_EVENTS_WAIT_SECONDS": "2",
     }
-    return settings, pipeline
+    yield settings, pipeline
+    pipeline.delete()
 
 
 def test_delivery_event_is_logged_under_the_postfix_queue_id(events_settings, pki_mount, ses_smtp):
