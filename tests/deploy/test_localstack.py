@@ -179,11 +179,12 @@ def test_secret_holds_only_placeholders_the_appliance_would_read(
     secret_arn = events_stack.outputs["SmtpCredentialsSecretArn"]
     secrets = events_stack.client("secretsmanager")
     placeholder = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
-    assert placeholder.keys() == {"SES_SMTP_USERNAME", "SES_SMTP_PASSWORD"}
-    assert placeholder["SES_SMTP_USERNAME"] == "REPLACE-WITH-SMTP-USER-NAME"
-    assert len(placeholder["SES_SMTP_PASSWORD"]) == 40 and placeholder["SES_SMTP_PASSWORD"].isalnum()
+    # Both credential keys, whichever SmtpPasswordKey ECS injects; the appliance refuses each value.
+    assert placeholder.keys() == {"SES_SMTP_USERNAME", "SES_SMTP_PASSWORD", "SES_SMTP_SECRET_ACCESS_KEY"}
+    assert all(value.startswith("REPLACE-WITH-") for value in placeholder.values())
 
-    # The operator's step from deploy/README.md, then the appliance's own reader (the EC2 path).
+    # The operator's step from deploy/README.md (the user name and exactly one credential key,
+    # replacing the whole document), then the appliance's own reader (the EC2 path).
     filled = {
         "SES_SMTP_USERNAME": "AKIAIOSFODNN7EXAMPLE",
         "SES_SMTP_PASSWORD": "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9",
@@ -194,6 +195,7 @@ def test_secret_holds_only_placeholders_the_appliance_would_read(
     assert problems == []
     assert {name: values[name].value for name in filled} == filled
     assert {values[name].source for name in filled} == {"Secrets Manager"}
+    assert "SES_SMTP_SECRET_ACCESS_KEY" not in values
 
 
 def test_managed_policies_name_the_deployed_queue_and_secret(events_stack: DeployedStack) -> None:

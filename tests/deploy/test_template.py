@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import botocore.session
@@ -123,17 +124,37 @@ def test_subscription_delivers_the_sns_envelope_to_the_queue(template: dict[str,
     assert subscription["DependsOn"] == "EventsQueuePolicy"
 
 
+SECRET_PLACEHOLDERS = {
+    "SES_SMTP_USERNAME": "REPLACE-WITH-SMTP-USER-NAME",
+    "SES_SMTP_PASSWORD": "REPLACE-WITH-SMTP-PASSWORD",
+    "SES_SMTP_SECRET_ACCESS_KEY": "REPLACE-WITH-SECRET-ACCESS-KEY",
+}
+
+
+def intrinsics_in(node: Any) -> set[str]:
+    """Every intrinsic function (and Ref) used anywhere inside node."""
+    found = set()
+    call = cfn.intrinsic(node)
+    if call:
+        found.add(call[0])
+    if isinstance(node, dict):
+        for value in node.values():
+            found |= intrinsics_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= intrinsics_in(item)
+    return found
+
+
 @pytest.mark.parametrize("password_key", ["SES_SMTP_PASSWORD", "SES_SMTP_SECRET_ACCESS_KEY"])
-def test_secret_is_created_without_any_credential_in_the_template(
-    template: dict[str, Any], password_key: str
-) -> None:
+def test_secret_is_created_with_placeholders_only(template: dict[str, Any], password_key: str) -> None:
     stack = cfn.Stack(template, SmtpPasswordKey=password_key)
     secret = stack.resolve(stack.resources()["SmtpCredentials"]["Properties"])
-    assert "SecretString" not in secret
-    generated = secret["GenerateSecretString"]
-    # A placeholder user name and a random placeholder for the credential, both to be replaced.
-    assert generated["SecretStringTemplate"] == '{"SES_SMTP_USERNAME": "REPLACE-WITH-SMTP-USER-NAME"}'
-    assert generated["GenerateStringKey"] == password_key
+    # One constant with both credential keys: the one ECS injects (SmtpPasswordKey) always exists.
+    assert json.loads(secret["SecretString"]) == SECRET_PLACEHOLDERS
+    assert password_key in SECRET_PLACEHOLDERS
+    # The appliance refuses exactly these (exit 78): a task never sends with a placeholder.
+    assert all(value.startswith("REPLACE-WITH-") for value in SECRET_PLACEHOLDERS.values())
     # No parameter carries a credential either (it would sit in the stack's parameters): the one
     # that mentions the password only chooses the secret's key name.
     parameters = template["Parameters"]
@@ -144,6 +165,25 @@ def test_secret_is_created_without_any_credential_in_the_template(
         "SES_SMTP_PASSWORD",
         "SES_SMTP_SECRET_ACCESS_KEY",
     ]
+
+
+def test_no_stack_update_rewrites_the_secret_value(template: dict[str, Any]) -> None:
+    """CloudFormation writes the secret's value again whenever that property changes, and a
+    generated value is generated anew: either would replace the operator's real credentials with
+    placeholders. So the value is a constant, the same for every parameter value."""
+    properties = template["Resources"]["SmtpCredentials"]["Properties"]
+    assert "GenerateSecretString" not in properties
+    assert isinstance(properties["SecretString"], str)
+    assert intrinsics_in(properties["SecretString"]) == set()
+    values = {
+        cfn.Stack(template, **switches).resolve(properties["SecretString"])
+        for switches in (
+            {},
+            {"SmtpPasswordKey": "SES_SMTP_SECRET_ACCESS_KEY"},
+            {"UseCustomerManagedKey": "true", "DeployCompute": "false"},
+        )
+    }
+    assert len(values) == 1
 
 
 def test_relay_is_reachable_only_from_the_client_network(template: dict[str, Any]) -> None:
