@@ -264,3 +264,11 @@ def test_switches_turn_parts_off(
     everything = {r["Type"] for r in cfn.Stack(template).resources().values()}
     assert absent <= everything
     assert not absent & {r["Type"] for r in cfn.Stack(template, **switches).resources().values()}
+
+
+def test_a_new_stack_starts_no_task_before_the_secret_is_filled(template: dict[str, Any]) -> None:
+    """Tasks read the secret only when they start: created with the placeholders, they would fail."""
+    stack = cfn.Stack(template)
+    (service,) = stack.of_type("AWS::ECS::Service").values()
+    assert stack.resolve(service["Properties"]["DesiredCount"]) == 0
+    assert cfn.Stack(template, DesiredCount="2").resolve(service["Properties"]["DesiredCount"]) == 2
