@@ -211,11 +211,26 @@ def test_relay_is_reachable_only_from_the_client_network(template: dict[str, Any
         sources.add((group, source))
     assert sources == {
         ("LoadBalancerSecurityGroup", "10.42.0.0/20"),
-        # Client IP preservation: the tasks see the clients' addresses...
-        ("TaskSecurityGroup", "10.42.0.0/20"),
-        # ...and the NLB's own for health checks.
+        # The tasks admit the NLB's security group only, which with client IP preservation lets
+        # the clients' connections (and the health checks) through the NLB and nowhere else.
         ("TaskSecurityGroup", "ref:LoadBalancerSecurityGroup"),
     }
+
+
+def test_clients_cannot_bypass_the_load_balancer(template: dict[str, Any]) -> None:
+    """No address range may reach the tasks' port 25 directly: only the NLB's security group."""
+    stack = cfn.Stack(template)
+    resources = stack.resources()
+    rules = list(resources["TaskSecurityGroup"]["Properties"].get("SecurityGroupIngress", []))
+    rules += [
+        r["Properties"]
+        for r in stack.of_type("AWS::EC2::SecurityGroupIngress").values()
+        if stack.resolve(r["Properties"]["GroupId"]) == "ref:TaskSecurityGroup"
+    ]
+    assert rules
+    for rule in rules:
+        assert not {"CidrIp", "CidrIpv6", "SourcePrefixListId"} & rule.keys(), rule
+        assert rule["SourceSecurityGroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
 
 
 def test_target_group_preserves_client_addresses(template: dict[str, Any]) -> None:
