@@ -18,7 +18,8 @@ it differs, and otherwise left alone (a second run changes nothing):
 - SES identities (``--identity``): domains or addresses to send from; a new domain's DKIM records
   are printed.
 - SES configuration set ``NAME-events`` with an SNS event destination ``NAME-sns`` for every event
-  type.
+  type but open and click (those too with ``--track-opens-and-clicks``: SES then adds a tracking
+  pixel and rewrites the links of HTML mail).
 
 Standard output is what the appliance needs, as ``KEY=value`` lines for an env file
 (``SES_REGION``, ``SES_EVENTS_QUEUE_URL``, ``SES_CONFIGURATION_SET``, ``SECRETS_MANAGER_SECRET_ID``);
@@ -51,15 +52,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 DEFAULT_MAX_RECEIVE_COUNT = 5
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-# SES v2's event types: every one is published. SES v1 (LocalStack) knows only the first eight.
+# SES v2's event types, every one published but open and click. SES v1 (LocalStack) lacks the
+# v2-only DELIVERY_DELAY and SUBSCRIPTION.
 SES_V2_EVENT_TYPES = (
     "SEND",
     "REJECT",
     "BOUNCE",
     "COMPLAINT",
     "DELIVERY",
-    "OPEN",
-    "CLICK",
     "RENDERING_FAILURE",
     "DELIVERY_DELAY",
     "SUBSCRIPTION",
@@ -70,10 +70,21 @@ SES_V1_EVENT_TYPES = (
     "bounce",
     "complaint",
     "delivery",
-    "open",
-    "click",
     "renderingFailure",
 )
+# Published only with --track-opens-and-clicks: for them SES adds a tracking pixel and rewrites
+# the links of HTML mail, so by default mail reaches recipients as sent.
+SES_V2_TRACKING_EVENT_TYPES = ("OPEN", "CLICK")
+SES_V1_TRACKING_EVENT_TYPES = ("open", "click")
+
+
+def event_types(track_opens_and_clicks: bool, v2: bool = True) -> tuple[str, ...]:
+    """The event types the configuration set publishes, as SES v2 (or v1) spells them."""
+    if v2:
+        return SES_V2_EVENT_TYPES + (SES_V2_TRACKING_EVENT_TYPES if track_opens_and_clicks else ())
+    return SES_V1_EVENT_TYPES + (SES_V1_TRACKING_EVENT_TYPES if track_opens_and_clicks else ())
+
+
 _DEFAULT_TOPIC_ACTIONS = [
     "SNS:GetTopicAttributes",
     "SNS:SetTopicAttributes",
@@ -133,6 +144,7 @@ class Options:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_secret_access_key: str | None = field(default=None, repr=False)
     endpoint_url: str | None = None
+    track_opens_and_clicks: bool = False
 
 
 @dataclass
@@ -492,6 +504,7 @@ class Bootstrap:
         sesv2 = self.client("sesv2")
         name = self.names.configuration_set
         destination = self.names.event_destination
+        wanted_types = event_types(self.options.track_opens_and_clicks)
 
         def v2() -> tuple[str, str]:
             try:
@@ -504,7 +517,7 @@ class Bootstrap:
                 set_action = "created"
             wanted = {
                 "Enabled": True,
-                "MatchingEventTypes": list(SES_V2_EVENT_TYPES),
+                "MatchingEventTypes": list(wanted_types),
                 "SnsDestination": {"TopicArn": topic_arn},
             }
             existing = sesv2.get_configuration_set_event_destinations(ConfigurationSetName=name)
@@ -516,7 +529,7 @@ class Bootstrap:
                 return set_action, "created"
             if (
                 current.get("Enabled")
-                and set(current.get("MatchingEventTypes", [])) == set(SES_V2_EVENT_TYPES)
+                and set(current.get("MatchingEventTypes", [])) == set(wanted_types)
                 and current.get("SnsDestination", {}).get("TopicArn") == topic_arn
             ):
                 return set_action, "unchanged"
@@ -533,6 +546,7 @@ class Bootstrap:
 
     def _ensure_configuration_set_v1(self, name: str, destination: str, topic_arn: str) -> tuple[str, str]:
         ses = self.client("ses")
+        wanted_types = event_types(self.options.track_opens_and_clicks, v2=False)
         try:
             described = ses.describe_configuration_set(
                 ConfigurationSetName=name, ConfigurationSetAttributeNames=["eventDestinations"]
@@ -547,7 +561,7 @@ class Bootstrap:
         wanted = {
             "Name": destination,
             "Enabled": True,
-            "MatchingEventTypes": list(SES_V1_EVENT_TYPES),
+            "MatchingEventTypes": list(wanted_types),
             "SNSDestination": {"TopicARN": topic_arn},
         }
         current = next((d for d in described.get("EventDestinations", []) if d["Name"] == destination), None)
@@ -565,7 +579,7 @@ class Bootstrap:
                 current = {}
         if (
             current.get("Enabled")
-            and set(current.get("MatchingEventTypes", [])) == set(SES_V1_EVENT_TYPES)
+            and set(current.get("MatchingEventTypes", [])) == set(wanted_types)
             and current.get("SNSDestination", {}).get("TopicARN") == topic_arn
         ):
             return set_action, "unchanged"
@@ -640,6 +654,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=env("AWS_ENDPOINT_URL"),
         help="AWS endpoint, e.g. LocalStack (default $AWS_ENDPOINT_URL)",
     )
+    parser.add_argument(
+        "--track-opens-and-clicks",
+        action="store_true",
+        help="also publish open and click events (SES then adds a tracking pixel and rewrites links)",
+    )
     parser.add_argument("--env-file", type=Path, help="also write the settings to this file")
     return parser
 
@@ -665,6 +684,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         or os.environ.get("SES_SMTP_SECRET_ACCESS_KEY")
         or None,
         endpoint_url=args.endpoint_url or None,
+        track_opens_and_clicks=args.track_opens_and_clicks,
     )
     try:
         result = Bootstrap(options).run()

@@ -18,17 +18,34 @@ def camel(upper_snake: str) -> str:
     return first + "".join(word.title() for word in rest)
 
 
-def test_configuration_set_publishes_every_ses_event_type(template: dict[str, Any]) -> None:
-    destination = cfn.Stack(template).resources()["ConfigurationSetEventDestination"]
+TRACKING_EVENT_TYPES = {"open", "click"}
+
+
+@pytest.mark.parametrize("tracking", ["false", "true"])
+def test_configuration_set_publishes_every_ses_event_type(template: dict[str, Any], tracking: str) -> None:
+    stack = cfn.Stack(template, TrackOpensAndClicks=tracking)
+    destination = stack.resources()["ConfigurationSetEventDestination"]
     properties = destination["Properties"]["EventDestination"]
     # SES v2's list (the v1 model lacks the newer types); CloudFormation spells them in camelCase.
     every_type = [camel(name) for name in SESV2.shape_for("EventType").enum]
-    assert "deliveryDelay" in every_type
-    assert sorted(properties["MatchingEventTypes"]) == sorted(every_type)
+    assert "deliveryDelay" in every_type and set(every_type) >= TRACKING_EVENT_TYPES
+    published = properties["MatchingEventTypes"]
+    assert len(published) == len(set(published))
+    if tracking == "true":
+        assert sorted(published) == sorted(every_type)
+    else:
+        assert sorted(published) == sorted(set(every_type) - TRACKING_EVENT_TYPES)
     assert properties["Enabled"] is True
     assert properties["SnsDestination"] == {"TopicARN": {"Ref": "EventsTopic"}}
     # SES publishes a validation message at once: the topic must already accept it and deliver it.
     assert set(destination["DependsOn"]) == {"EventsTopicPolicy", "EventsSubscription"}
+
+
+def test_open_and_click_tracking_is_off_unless_asked_for(template: dict[str, Any]) -> None:
+    """With open or click events SES adds a tracking pixel and rewrites links in HTML mail."""
+    assert template["Parameters"]["TrackOpensAndClicks"]["Default"] == "false"
+    destination = cfn.Stack(template).resources()["ConfigurationSetEventDestination"]
+    assert not TRACKING_EVENT_TYPES & set(destination["Properties"]["EventDestination"]["MatchingEventTypes"])
 
 
 def test_only_ses_publishes_and_only_for_this_accounts_configuration_set(template: dict[str, Any]) -> None:
