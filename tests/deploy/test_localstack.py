@@ -236,8 +236,9 @@ def test_ses_events_reach_the_queue_in_a_form_the_logger_reads(events_stack: Dep
         ses.create_configuration_set_event_destination(
             ConfigurationSetName=name,
             EventDestination={
-                # LocalStack keeps destination names globally and beyond their set's deletion:
-                # one named after this stack cannot collide with bootstrap's in later tests.
+                # LocalStack keeps destination names globally and beyond their set's deletion
+                # (AWS scopes them to their set, hence the template's constant name): one named
+                # after this stack cannot collide with bootstrap's in later tests.
                 "Name": f"{events_stack.name}-sns",
                 "Enabled": destination["Enabled"],
                 "MatchingEventTypes": destination["MatchingEventTypes"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import botocore.session
@@ -304,3 +305,80 @@ def test_a_new_stack_starts_no_task_before_the_secret_is_filled(template: dict[s
     (service,) = stack.of_type("AWS::ECS::Service").values()
     assert stack.resolve(service["Properties"]["DesiredCount"]) == 0
     assert cfn.Stack(template, DesiredCount="2").resolve(service["Properties"]["DesiredCount"]) == 2
+
+
+def configuration_set_names(stack: cfn.Stack) -> dict[str, str]:
+    """Every place the configuration set's name appears, as CloudFormation would resolve it."""
+    resources = stack.resources()
+    topic_statement = resources["EventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    source_arn = stack.resolve(topic_statement["Condition"])["StringEquals"]["AWS:SourceArn"]
+    found = {
+        "topic policy": source_arn.rpartition(":configuration-set/")[2],
+        "output": stack.resolve(stack.template["Outputs"]["ConfigurationSetName"]["Value"]),
+    }
+    if "ConfigurationSet" in resources:
+        found["configuration set"] = stack.resolve(resources["ConfigurationSet"]["Properties"]["Name"])
+    if "EncryptionKey" in resources:
+        key_statements = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+        (ses,) = [s for s in key_statements if s["Sid"] == "SesPublishesToTheEncryptedTopic"]
+        key_source = stack.resolve(ses["Condition"])["StringEquals"]["aws:SourceArn"]
+        found["key policy"] = key_source.rpartition(":configuration-set/")[2]
+    return found
+
+
+@pytest.mark.parametrize("switches", [{}, {"UseCustomerManagedKey": "true"}, {"DeploySes": "false"}])
+def test_configuration_set_is_named_after_the_stack_by_default(
+    template: dict[str, Any], switches: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed default would collide with a second stack in the region, or with deploy.bootstrap's."""
+    monkeypatch.setitem(cfn.PSEUDO_PARAMETERS, "AWS::StackName", "relay-prod")
+    names = configuration_set_names(cfn.Stack(template, **switches))
+    assert set(names.values()) == {"relay-prod-events"}
+    named = configuration_set_names(cfn.Stack(template, ConfigurationSetName="relay-events", **switches))
+    assert set(named.values()) == {"relay-events"}
+
+
+def test_relay_stamps_the_configuration_set_the_stack_names(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(cfn.PSEUDO_PARAMETERS, "AWS::StackName", "relay-prod")
+    stack = cfn.Stack(template, DeploySes="false")
+    (task,) = stack.of_type("AWS::ECS::TaskDefinition").values()
+    environment = {
+        e["Name"]: e["Value"]
+        for e in stack.resolve(task["Properties"])["ContainerDefinitions"][0]["Environment"]
+    }
+    assert environment["SES_CONFIGURATION_SET"] == "relay-prod-events"
+
+
+# SES: configuration set and event destination names of at most 64 letters, digits, _ and -.
+SES_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The longest stack name deploy/README.md allows.
+LONGEST_STACK_NAME = "s" * 57
+
+
+def test_names_fit_aws_limits_for_the_longest_stack_name(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(cfn.PSEUDO_PARAMETERS, "AWS::StackName", LONGEST_STACK_NAME)
+    stack = cfn.Stack(template)
+    resources = stack.resources()
+    destination = resources["ConfigurationSetEventDestination"]["Properties"]["EventDestination"]
+    assert SES_NAME.fullmatch(stack.resolve(destination["Name"]))
+    assert SES_NAME.fullmatch(stack.resolve(resources["ConfigurationSet"]["Properties"]["Name"]))
+    for queue in ("EventsQueue", "EventsDeadLetterQueue"):
+        assert len(stack.resolve(resources[queue]["Properties"]["QueueName"])) <= 80
+    assert len(stack.resolve(resources["EventsTopic"]["Properties"]["TopicName"])) <= 256
+    # One character more and the default configuration set name no longer fits.
+    monkeypatch.setitem(cfn.PSEUDO_PARAMETERS, "AWS::StackName", LONGEST_STACK_NAME + "s")
+    too_long = cfn.Stack(template)
+    assert not SES_NAME.fullmatch(
+        too_long.resolve(too_long.resources()["ConfigurationSet"]["Properties"]["Name"])
+    )
+
+
+def test_event_destination_name_does_not_grow_with_the_stack_name(template: dict[str, Any]) -> None:
+    """Destination names are scoped to their configuration set: a constant fits and never collides."""
+    destination = template["Resources"]["ConfigurationSetEventDestination"]["Properties"]["EventDestination"]
+    assert isinstance(destination["Name"], str)
+    assert SES_NAME.fullmatch(destination["Name"])
