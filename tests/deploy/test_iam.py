@@ -38,6 +38,10 @@ EXCEPTIONS: dict[tuple[str, tuple[str, ...]], Any] = {
 }
 # A key policy is attached to its key: Resource "*" there means that key and nothing else.
 KEY_POLICY_RESOURCE = "*"
+# Conditions that scope a service principal to this stack's resources. CloudWatch Logs is scoped
+# by the log group in the encryption context, the condition its user guide documents for keys.
+SOURCE_CONDITION_KEYS = {"aws:sourcearn", "aws:sourceaccount"}
+KEY_SOURCE_CONDITION_KEYS = SOURCE_CONDITION_KEYS | {"kms:encryptioncontext:aws:logs:arn"}
 
 SWITCHES = [
     {"DeployCompute": compute, "UseCustomerManagedKey": cmk, "ImageRepositoryArn": repository}
@@ -104,7 +108,8 @@ def problems(stack: cfn.Stack, used_exceptions: set[tuple[str, tuple[str, ...]]]
                 condition_keys = {
                     key.lower() for operator in statement.get("Condition", {}).values() for key in operator
                 }
-                if not condition_keys & {"aws:sourcearn", "aws:sourceaccount"}:
+                allowed = KEY_SOURCE_CONDITION_KEYS if kind == "key" else SOURCE_CONDITION_KEYS
+                if not condition_keys & allowed:
                     found.append(f"{at}: service principal without aws:SourceArn/aws:SourceAccount")
             if kind == "trust":
                 if "Resource" in statement:
@@ -174,7 +179,7 @@ def test_consumer_may_only_read_and_delete_events(template: dict[str, Any], cmk:
         "ConsumeSesEvents": {
             "Sid": "ConsumeSesEvents",
             "Effect": "Allow",
-            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
             "Resource": {"Fn::GetAtt": ["EventsQueue", "Arn"]},
         }
     }

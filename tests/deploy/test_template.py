@@ -382,3 +382,39 @@ def test_event_destination_name_does_not_grow_with_the_stack_name(template: dict
     destination = template["Resources"]["ConfigurationSetEventDestination"]["Properties"]["EventDestination"]
     assert isinstance(destination["Name"], str)
     assert SES_NAME.fullmatch(destination["Name"])
+
+
+@pytest.mark.parametrize("cmk", ["true", "false"])
+def test_log_group_is_encrypted_with_the_stacks_key(template: dict[str, Any], cmk: str) -> None:
+    """The mail log names every sender and recipient: it gets the key the queues and secret get."""
+    stack = cfn.Stack(template, UseCustomerManagedKey=cmk)
+    resources = stack.resources()
+    log_group = resources["LogGroup"]["Properties"]
+    if cmk == "false":
+        assert "KmsKeyId" not in log_group
+        return
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+    statements = {s["Sid"]: s for s in resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]}
+    logs = stack.resolve(statements["CloudWatchLogsEncryptsTheLogGroup"])
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert sorted(logs["Action"]) == sorted(
+        ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    )
+    # Only for this log group: its ARN, built from its name, must be the log group's own.
+    log_group_arn = (
+        f"arn:aws:logs:us-east-1:123456789012:log-group:{stack.resolve(log_group['LogGroupName'])}"
+    )
+    assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}
+    # Without ECS there is no log group, and no statement for it.
+    without_compute = cfn.Stack(template, UseCustomerManagedKey="true", DeployCompute="false").resources()
+    sids = {s["Sid"] for s in without_compute["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]}
+    assert "CloudWatchLogsEncryptsTheLogGroup" not in sids
+
+
+def test_services_get_the_key_actions_sns_documents(template: dict[str, Any]) -> None:
+    """SNS documents kms:GenerateDataKey* and kms:Decrypt for a service publishing to an encrypted
+    topic (SES) and for the topic delivering to an encrypted queue (SNS)."""
+    key = cfn.Stack(template, UseCustomerManagedKey="true").resources()["EncryptionKey"]
+    statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    for sid in ("SesPublishesToTheEncryptedTopic", "SnsDeliversToTheEncryptedQueue"):
+        assert sorted(statements[sid]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
