@@ -418,3 +418,10 @@ def test_services_get_the_key_actions_sns_documents(template: dict[str, Any]) ->
     statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
     for sid in ("SesPublishesToTheEncryptedTopic", "SnsDeliversToTheEncryptedQueue"):
         assert sorted(statements[sid]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_outputs_name_the_tasks_security_group_for_endpoint_rules(template: dict[str, Any]) -> None:
+    """VPC interface endpoints admit the tasks only if their security groups name this group."""
+    output = template["Outputs"]["TaskSecurityGroupId"]
+    assert output["Value"] == {"Ref": "TaskSecurityGroup"}
+    assert output["Condition"] == template["Resources"]["TaskSecurityGroup"]["Condition"]
