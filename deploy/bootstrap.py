@@ -128,6 +128,37 @@ class Names:
         return f"{self.name}-sns"
 
 
+def partition_of(arn: str) -> str:
+    """The partition an ARN names (``aws``, ``aws-cn``, ``aws-us-gov``, ...), e.g. the caller's
+    from ``sts get-caller-identity``: every ARN built here must use the account's own."""
+    fields = arn.split(":", 2)
+    if len(fields) < 3 or fields[0] != "arn" or not fields[1]:
+        raise ValueError(f"not an ARN: {arn!r}")
+    return fields[1]
+
+
+@dataclass(frozen=True)
+class PipelineArns:
+    """The ARNs of the resources named by ``Names``, in one partition, region and account."""
+
+    topic: str
+    queue: str
+    dead_letter_queue: str
+    configuration_set: str
+
+    @classmethod
+    def build(cls, names: Names, partition: str, region: str, account: str) -> PipelineArns:
+        def arn(service: str, resource: str) -> str:
+            return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+        return cls(
+            topic=arn("sns", names.topic),
+            queue=arn("sqs", names.queue),
+            dead_letter_queue=arn("sqs", names.dead_letter_queue),
+            configuration_set=arn("ses", f"configuration-set/{names.configuration_set}"),
+        )
+
+
 def local_queue_url(endpoint_url: str, account_id: str, queue_name: str) -> str:
     """The queue URL printed when talking to an endpoint such as LocalStack's."""
     return f"{endpoint_url.rstrip('/')}/{account_id}/{queue_name}"
@@ -218,13 +249,12 @@ class Bootstrap:
 
     def run(self) -> Result:
         region = self.options.region
-        account = self.client("sts").get_caller_identity()["Account"]
-        topic_arn = f"arn:aws:sns:{region}:{account}:{self.names.topic}"
-        queue_arn = f"arn:aws:sqs:{region}:{account}:{self.names.queue}"
-        dlq_arn = f"arn:aws:sqs:{region}:{account}:{self.names.dead_letter_queue}"
-        configuration_set_arn = (
-            f"arn:aws:ses:{region}:{account}:configuration-set/{self.names.configuration_set}"
-        )
+        caller = self.client("sts").get_caller_identity()
+        account = caller["Account"]
+        # Not always "aws": China (aws-cn) and GovCloud (aws-us-gov) have partitions of their own.
+        arns = PipelineArns.build(self.names, partition_of(caller["Arn"]), region, account)
+        topic_arn, queue_arn, dlq_arn = arns.topic, arns.queue, arns.dead_letter_queue
+        configuration_set_arn = arns.configuration_set
 
         self.ensure_topic(topic_arn, account, configuration_set_arn)
         self.ensure_queue(
