@@ -39,3 +39,19 @@ def test_ec2_settings_are_appliance_settings_or_compose_variables() -> None:
     assert [name for name in names if name not in allowed] == []
     compose = (cfn.REPO / "compose.yaml").read_text(encoding="utf-8")
     assert all(f"${{{name}" in compose for name in COMPOSE_VARIABLES)
+
+
+def test_every_ecs_command_names_its_cluster_and_service() -> None:
+    commands = re.findall(r"aws ecs update-service(?:[^\n]*\\\n)*[^\n]*", TEXT)
+    assert commands
+    for command in commands:
+        assert "--cluster" in command and "--service" in command, command
+
+
+def test_each_dmarc_example_is_one_record() -> None:
+    """Two DMARC records at one name void DMARC: the stages replace each other, one block each."""
+    blocks = re.findall(r"```text\n(.*?)```", TEXT, re.DOTALL)
+    dmarc = [block for block in blocks if "_dmarc." in block]
+    assert len(dmarc) >= 2
+    assert all(block.count("v=DMARC1") == 1 for block in dmarc)
+    assert "replac" in TEXT[TEXT.index("### 1.3 DMARC") : TEXT.index("### 1.4")]

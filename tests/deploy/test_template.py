@@ -268,6 +268,15 @@ def test_outputs_give_the_endpoint_and_the_queue(template: dict[str, Any]) -> No
     assert outputs["EventsQueueUrl"]["Value"] == {"Ref": "EventsQueue"}
 
 
+def test_outputs_name_the_cluster_and_service_for_update_service(template: dict[str, Any]) -> None:
+    """`aws ecs update-service` needs both names; the service's Ref is its ARN, GetAtt Name its name."""
+    outputs = template["Outputs"]
+    assert outputs["ClusterName"]["Value"] == {"Ref": "Cluster"}
+    assert outputs["ServiceName"]["Value"] == {"Fn::GetAtt": ["Service", "Name"]}
+    for name in ("ClusterName", "ServiceName"):
+        assert outputs[name]["Condition"] == "DeployCompute"
+
+
 def test_alarms_fire_before_ses_reviews_the_account(template: dict[str, Any]) -> None:
     stack = cfn.Stack(template)
     resources = stack.resources()
