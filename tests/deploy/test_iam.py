@@ -26,15 +26,16 @@ from tests.deploy import cfn
 
 EC2_POLICY = cfn.REPO / "deploy/ec2/instance-role-policy.json"
 
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 # (policy, sorted actions) -> the Resource allowed although it is not a Ref/GetAtt to this stack.
+# The ECS agent (execution role) and the EC2 host (instance role) pull the image from ECR:
+# * ECR's registry login is account-wide: AWS accepts only Resource "*" for it;
+# * the image repository is the operator's, not the stack's: exactly the ARN they pass.
 EXCEPTIONS: dict[tuple[str, tuple[str, ...]], Any] = {
-    # ECR's registry login is account-wide: AWS accepts only Resource "*" for it.
     ("ExecutionRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
-    # The image repository is the operator's, not the stack's: exactly the ARN they pass.
-    (
-        "ExecutionRole/pull-image",
-        ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
-    ): {"Ref": "ImageRepositoryArn"},
+    ("ExecutionRole/pull-image", ECR_PULL_ACTIONS): {"Ref": "ImageRepositoryArn"},
+    ("InstanceRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
+    ("InstanceRole/pull-image", ECR_PULL_ACTIONS): {"Ref": "ImageRepositoryArn"},
 }
 # A key policy is attached to its key: Resource "*" there means that key and nothing else.
 KEY_POLICY_RESOURCE = "*"
@@ -136,7 +137,7 @@ def test_every_policy_is_scoped_to_this_stack(template: dict[str, Any], switches
 
 def test_every_policy_in_the_template_is_checked(template: dict[str, Any]) -> None:
     stack = cfn.Stack(template, DeployCompute="true", UseCustomerManagedKey="true", ImageRepositoryArn="x")
-    for_ec2 = cfn.Stack(template, DeployCompute="false")
+    for_ec2 = cfn.Stack(template, DeployCompute="false", ImageRepositoryArn="x")
     checked = len(list(policies(stack))) + sum(1 for where, _, _ in policies(for_ec2) if "Instance" in where)
     assert checked == policy_keys_in(template["Resources"])
 
@@ -217,6 +218,26 @@ def test_roles_get_exactly_what_they_need(template: dict[str, Any]) -> None:
         {"Ref": "SecretReaderPolicy"},
     ]
     assert "TaskRole" not in ec2 and "ExecutionRole" not in ec2
+
+
+def test_ec2_host_pulls_only_from_the_named_repository(template: dict[str, Any]) -> None:
+    """The Compose host logs in to ECR with its instance role: without this it cannot get the image."""
+    repository = "arn:aws:ecr:us-east-1:123456789012:repository/ses-relay"
+    role = cfn.Stack(template, DeployCompute="false", ImageRepositoryArn=repository).resources()[
+        "InstanceRole"
+    ]
+    (policy,) = role["Properties"]["Policies"]
+    assert policy["PolicyName"] == "pull-image"
+    pulls = {
+        tuple(sorted(as_list(s["Action"]))): s["Resource"] for s in policy["PolicyDocument"]["Statement"]
+    }
+    assert pulls == {
+        ("ecr:GetAuthorizationToken",): "*",
+        ECR_PULL_ACTIONS: {"Ref": "ImageRepositoryArn"},
+    }
+    # A public image: no ECR permission at all.
+    public = cfn.Stack(template, DeployCompute="false", ImageRepositoryArn="").resources()["InstanceRole"]
+    assert public["Properties"].get("Policies", []) == []
 
 
 def test_ecs_roles_trust_only_this_accounts_tasks(template: dict[str, Any]) -> None:
