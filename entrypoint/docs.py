@@ -1,6 +1,6 @@
 """Generate the README's reference tables from their sources of truth: `python -m entrypoint.docs`.
 
-- the settings table, from entrypoint/schema.py;
+- the settings table and compose.yaml's own variables, from entrypoint/schema.py;
 - the status words of the event logger's lines, from ses_events/status_words.py.
 """
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from entrypoint.schema import SETTINGS
+from entrypoint.schema import COMPOSE_VARIABLES, SETTINGS
 from ses_events.status_words import markdown_table as status_words_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -33,8 +33,15 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+def compose_variables_table() -> str:
+    rows = ["| Variable | What compose.yaml does with it |", "|---|---|"]
+    rows += [f"| `{name}` | {description} |" for name, description in COMPOSE_VARIABLES.items()]
+    return "\n".join(rows)
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "settings-table": settings_table,
+    "compose-variables": compose_variables_table,
     "status-words": lambda: status_words_table().rstrip("\n"),
 }
 

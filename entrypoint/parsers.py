@@ -19,6 +19,11 @@ _CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # exotic (quoted local parts, IP literals) is more likely a mistake than a real sender.
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _LIST_SEPARATORS = re.compile(r"[,\s]+")
+# A credential that is still a template's placeholder: the CloudFormation secret's
+# "REPLACE-WITH-...", an example's "AKIA..." or "<password>". No SES user name, password or
+# secret key contains "..." or angle brackets. Refused at start, the mistake is one clear line and
+# ECS's deployment circuit breaker fires, instead of tasks that look healthy and defer every mail.
+_PLACEHOLDER = re.compile(r"^REPLACE-WITH-|\.\.\.|^<.*>$", re.IGNORECASE)
 
 # SES accepts at most 40 MB per message after base64 encoding; a larger Postfix limit would only
 # accept mail that SES then refuses.
@@ -123,6 +128,11 @@ def credential(raw: str) -> str:
         raise ValueError("is empty")
     if raw != raw.strip() or any(ch.isspace() for ch in raw):
         raise ValueError("contains white space (check for a stray space or line break)")
+    if _PLACEHOLDER.search(raw):
+        raise ValueError(
+            "is still a placeholder (from .env.example or the stack's secret): put the real SES SMTP "
+            "credentials there; SES would refuse every message with 535"
+        )
     return raw
 
 

@@ -141,6 +141,25 @@ SETTINGS: tuple[Setting, ...] = (
         default=25,
     ),
     Setting(
+        "RELAY_MAX_CONNECTIONS",
+        "Client connections served at once (Postfix's smtpd processes); more wait for a free one.",
+        parsers.bounded_integer(2, 1000, " connections"),
+        default=100,
+    ),
+    Setting(
+        "RELAY_MAX_CONNECTIONS_PER_CLIENT",
+        "Connections one client address may hold at once, inside the allowed networks too; more get "
+        "`421 4.7.0`. Lower than `RELAY_MAX_CONNECTIONS`, so no client can take every connection.",
+        parsers.bounded_integer(1, 999, " connections"),
+        default=20,
+    ),
+    Setting(
+        "RELAY_MAX_CONNECTION_RATE_PER_CLIENT",
+        "New connections one client address may open per minute; more get `421 4.7.0`. 0: no limit.",
+        parsers.bounded_integer(0, 1000000, " connections per minute"),
+        default=6000,
+    ),
+    Setting(
         "SES_EVENTS_QUEUE_URL",
         "SQS queue that SES's configuration-set events reach through SNS. When set, the event logger "
         "writes each event into the mail log; when unset, the appliance is a relay only.",
@@ -176,6 +195,18 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+# Variables that compose.yaml reads for itself from .env, which Compose also hands to the
+# container whole (env_file), so that a misspelt setting in .env is refused rather than ignored.
+# The appliance ignores exactly these names; a misspelling of one is refused like any other.
+COMPOSE_VARIABLES: dict[str, str] = {
+    "SES_RELAY_IMAGE": "The image to run (default `ses-relay:latest`, built from this checkout), "
+    "e.g. your ECR repository's `…/ses-relay:1.0.0`.",
+    "RELAY_PUBLISH": "Where Docker publishes port 25 (default `127.0.0.1:25:25`): the host's private "
+    "address for your subnet, e.g. `10.0.1.23:25:25`, or another host port when 25 is taken.",
+    "RELAY_LOG_DIR": "The host directory mounted on `/var/log`, which holds the mail log (default `./log`).",
+}
+
 SECRET_NAMES = frozenset(setting.name for setting in SETTINGS if setting.secret)
 
 

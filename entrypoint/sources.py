@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from entrypoint.schema import FILE_SUFFIX, SETTINGS_BY_NAME, is_owned_name
+from entrypoint.schema import COMPOSE_VARIABLES, FILE_SUFFIX, SETTINGS_BY_NAME, is_owned_name
 
 SECRET_ID = "SECRETS_MANAGER_SECRET_ID"  # noqa: S105 - the setting's name, not a secret
 
@@ -40,7 +40,7 @@ SecretFetcher = Callable[[str, str | None], str]
 
 
 def did_you_mean(name: str) -> str:
-    candidates = list(SETTINGS_BY_NAME) + [known + FILE_SUFFIX for known in SETTINGS_BY_NAME]
+    candidates = [*SETTINGS_BY_NAME, *(known + FILE_SUFFIX for known in SETTINGS_BY_NAME), *COMPOSE_VARIABLES]
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
     return f"; did you mean {close[0]}?" if close else ""
 
@@ -58,7 +58,7 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, RawValue], 
     values: dict[str, RawValue] = {}
     problems: list[Problem] = []
     for variable in sorted(environ):
-        if not is_owned_name(variable) or environ[variable] == "":
+        if not is_owned_name(variable) or environ[variable] == "" or variable in COMPOSE_VARIABLES:
             continue
         if variable in SETTINGS_BY_NAME:
             values[variable] = RawValue(environ[variable], "environment")

@@ -38,6 +38,19 @@ def _check_relations(raw: Mapping[str, RawValue], problems: list[Problem]) -> No
         )
 
 
+def _check_connection_limits(settings: Settings, problems: list[Problem]) -> None:
+    per_client = settings.get("RELAY_MAX_CONNECTIONS_PER_CLIENT")
+    total = settings.get("RELAY_MAX_CONNECTIONS")
+    if per_client is not None and total is not None and per_client >= total:
+        problems.append(
+            Problem(
+                "RELAY_MAX_CONNECTIONS_PER_CLIENT",
+                f"{per_client} is not lower than RELAY_MAX_CONNECTIONS ({total}): "
+                "one client could take every connection",
+            )
+        )
+
+
 def validate(raw: Mapping[str, RawValue]) -> tuple[Settings, list[Problem]]:
     """Typed settings (defaults filled in) and the list of problems; usable only if there are none."""
     settings: Settings = {}
@@ -66,6 +79,7 @@ def validate(raw: Mapping[str, RawValue]) -> tuple[Settings, list[Problem]]:
         settings[setting.name] = setting.default_for(settings)
 
     _check_relations(raw, problems)
+    _check_connection_limits(settings, problems)
     return settings, problems
 
 

@@ -7,6 +7,8 @@ names given with --add-host, just as a user's extra_hosts entries would.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -31,6 +33,15 @@ def docker(*args: str, env: Mapping[str, str] | None = None, check: bool = True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+def docker_bridge_address() -> str:
+    """The host's address on Docker's default bridge (docker0), which containers on any bridge
+    network reach: where a server they must reach listens, when loopback is out of their reach."""
+    inspected = docker("network", "inspect", "bridge", "--format", "{{json (index .IPAM.Config 0)}}")
+    config = json.loads(inspected.stdout)
+    # The engine records no gateway for its default subnet; it is the subnet's first address.
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
 def _run_arguments(

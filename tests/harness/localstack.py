@@ -40,9 +40,13 @@ def is_healthy(url: str) -> bool:
 
 
 @contextmanager
-def localstack() -> Iterator[str]:
-    """Yield the endpoint URL of a ready LocalStack."""
-    existing = os.environ.get("AWS_ENDPOINT_URL")
+def localstack(host: str = LOOPBACK) -> Iterator[str]:
+    """Yield the endpoint URL of a ready LocalStack.
+
+    A container on a bridge network of its own (Compose's) cannot reach loopback: for it, pass the
+    host's address on the Docker bridge, and a LocalStack of our own listens there.
+    """
+    existing = os.environ.get("AWS_ENDPOINT_URL") if host == LOOPBACK else None
     if existing:
         if not is_healthy(existing):
             raise RuntimeError(f"AWS_ENDPOINT_URL={existing} does not answer as LocalStack")
@@ -52,13 +56,13 @@ def localstack() -> Iterator[str]:
         raise RuntimeError(f"{LOCALSTACK_PYTHON} is missing: run `make localstack` (make test does)")
 
     port = free_port()
-    url = f"http://{LOOPBACK}:{port}"
+    url = f"http://{host}:{port}"
     with tempfile.TemporaryDirectory(prefix="localstack-") as state:
         environment = {
             **os.environ,
-            "GATEWAY_LISTEN": f"{LOOPBACK}:{port}",
+            "GATEWAY_LISTEN": f"{host}:{port}",
             "SERVICES": SERVICES,
-            "LOCALSTACK_HOST": f"{LOOPBACK}:{port}",
+            "LOCALSTACK_HOST": f"{host}:{port}",
             "FILESYSTEM_ROOT": state,
             "DNS_ADDRESS": "0",
             "SKIP_SSL_CERT_DOWNLOAD": "1",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from entrypoint.main import environment_without_secrets, load_settings
 from entrypoint.parsers import AllowedSender
+from entrypoint.schema import COMPOSE_VARIABLES, is_owned_name
 from entrypoint.sources import collect
 from entrypoint.validate import smtp_password, validate
 
@@ -262,3 +265,76 @@ def test_supervised_programs_do_not_inherit_secrets():
     assert "SES_SMTP_SECRET_ACCESS_KEY_FILE" not in inherited
     assert inherited["PATH"] == "/usr/bin"
     assert inherited["SES_REGION"] == "eu-west-1"
+
+
+def test_compose_variables_in_env_are_ignored_not_refused():
+    """deploy/README.md's EC2 .env carries compose's own variables, and compose hands the whole
+    file to the container."""
+    environ = {
+        **MINIMAL,
+        "RELAY_PUBLISH": "10.0.1.23:25:25",
+        "RELAY_LOG_DIR": "/var/log/ses-relay",
+        "SES_RELAY_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ses-relay:1.0.0",
+    }
+    _, problems, raw = settings_from(environ)
+    assert problems == []
+    assert not {"RELAY_PUBLISH", "RELAY_LOG_DIR", "SES_RELAY_IMAGE"} & set(raw)
+
+
+def test_a_misspelt_compose_variable_is_still_refused():
+    _, problems, _ = settings_from({**MINIMAL, "RELAY_PUBLSH": "10.0.1.23:25:25"})
+    assert problems == ["RELAY_PUBLSH: unknown setting; did you mean RELAY_PUBLISH?"]
+
+
+def test_compose_yaml_reads_exactly_the_compose_variables_the_appliance_ignores():
+    compose = (Path(__file__).resolve().parents[2] / "compose.yaml").read_text()
+    interpolated = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", compose))
+    assert {name for name in interpolated if is_owned_name(name)} == set(COMPOSE_VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SES_SMTP_USERNAME", "REPLACE-WITH-SMTP-USER-NAME"),  # the CloudFormation secret's
+        ("SES_SMTP_PASSWORD", "REPLACE-WITH-SMTP-PASSWORD"),
+        ("SES_SMTP_SECRET_ACCESS_KEY", "REPLACE-WITH-SECRET-ACCESS-KEY"),
+        ("SES_SMTP_USERNAME", "AKIA..."),  # an example file's
+        ("SES_SMTP_PASSWORD", "<smtp-password>"),
+    ],
+)
+def test_placeholder_credentials_are_refused(variable, value):
+    environ = {**MINIMAL, variable: value}
+    if variable == "SES_SMTP_SECRET_ACCESS_KEY":
+        del environ["SES_SMTP_PASSWORD"]
+    _, problems, _ = settings_from(environ)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{variable}: is still a placeholder")
+    assert value not in problems[0]
+
+
+def test_placeholders_from_the_stacks_secret_are_refused():
+    secret = json.dumps(
+        {
+            "SES_SMTP_USERNAME": "REPLACE-WITH-SMTP-USER-NAME",
+            "SES_SMTP_PASSWORD": "REPLACE-WITH-SMTP-PASSWORD",
+        }
+    )
+    environ = {key: value for key, value in MINIMAL.items() if not key.startswith("SES_SMTP_")}
+    _, problems, _ = settings_from(
+        {**environ, "SECRETS_MANAGER_SECRET_ID": "ses-relay/smtp"}, lambda *_: secret
+    )
+    assert [problem.split(":")[0] for problem in problems] == ["SES_SMTP_USERNAME", "SES_SMTP_PASSWORD"]
+    assert all("(from Secrets Manager)" in problem for problem in problems)
+
+
+def test_connection_limits_default_and_relate():
+    settings, problems, _ = settings_from(MINIMAL)
+    assert problems == []
+    assert (settings["RELAY_MAX_CONNECTIONS"], settings["RELAY_MAX_CONNECTIONS_PER_CLIENT"]) == (100, 20)
+    _, problems, _ = settings_from(
+        {**MINIMAL, "RELAY_MAX_CONNECTIONS": "10", "RELAY_MAX_CONNECTIONS_PER_CLIENT": "10"}
+    )
+    assert problems == [
+        "RELAY_MAX_CONNECTIONS_PER_CLIENT: 10 is not lower than RELAY_MAX_CONNECTIONS (10): "
+        "one client could take every connection"
+    ]
