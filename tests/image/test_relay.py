@@ -145,19 +145,3 @@ def test_banner_hides_the_version_and_no_auth_is_offered(relay_settings, pki_mou
             assert client.verify("root")[0] == 502
         banner = relay.exec("postconf", "-h", "smtpd_banner").stdout.strip()
         assert banner == "$myhostname ESMTP"
-
-
-def test_configuration_set_header_is_added_once_replacing_the_clients(relay_settings, pki_mount, ses_smtp):
-    settings = {**relay_settings, "SES_CONFIGURATION_SET": "ses-relay-events"}
-    with Appliance(settings, mounts=pki_mount) as relay:
-        message = _message(
-            ALLOWED_SENDER, "bob@example.net", headers={"X-SES-CONFIGURATION-SET": "someone-elses-set"}
-        )
-        _send(relay.port, ALLOWED_SENDER, ["bob@example.net"], message)
-        [received] = ses_smtp.wait_for_messages(1)
-        parsed = email.message_from_bytes(received.content)
-        assert parsed.get_all("X-SES-CONFIGURATION-SET") == ["ses-relay-events"]
-        # Postfix's log line for the PREPEND (a whole folded Received header) is filtered out.
-        relay.wait_for_mail_log(rf"status=sent \(250 Ok {received.ses_message_id}\)")
-        assert "prepend: header" not in relay.mail_log()
-        assert ": message-id=<" in relay.mail_log()  # cleanup's other lines are kept

@@ -10,24 +10,11 @@ import pytest
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance
 from tests.harness.net import LOOPBACK
+from tests.harness.smtp_wire import read_reply
 
 pytestmark = pytest.mark.image
 
 SMUGGLED_SENDER = "ceo@example.com"
-
-
-def _reply(connection: socket.socket) -> bytes:
-    """Read one complete (possibly multi-line) SMTP reply."""
-    data = b""
-    while True:
-        chunk = connection.recv(4096)
-        if not chunk:
-            return data
-        data += chunk
-        lines = data.split(b"\r\n")
-        complete = [line for line in lines[:-1]]
-        if complete and len(complete[-1]) >= 4 and complete[-1][3:4] == b" ":
-            return data
 
 
 @pytest.mark.parametrize(
@@ -45,7 +32,7 @@ def test_bare_line_end_cannot_smuggle_a_second_message(relay_settings, pki_mount
     )
     with Appliance(settings, mounts=pki_mount) as relay:
         with socket.create_connection((LOOPBACK, relay.port), timeout=30) as connection:
-            assert _reply(connection).startswith(b"220")
+            assert read_reply(connection).startswith(b"220")
             # One command at a time: the relay refuses unauthorised pipelining outright.
             for command in (
                 b"EHLO client.example.com\r\n",
@@ -54,11 +41,11 @@ def test_bare_line_end_cannot_smuggle_a_second_message(relay_settings, pki_mount
                 b"DATA\r\n",
             ):
                 connection.sendall(command)
-                _reply(connection)
+                read_reply(connection)
             connection.sendall(smuggled)
-            final = _reply(connection)
+            final = read_reply(connection)
             connection.sendall(b"QUIT\r\n")
-            _reply(connection)
+            read_reply(connection)
 
         if final.startswith(b"250"):
             ses_smtp.wait_for_messages(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_sender_map_allows_exact_addresses_and_exact_domains(rendered):
     table = rendered() / "allowed_senders"
     subprocess.run(["postmap", f"hash:{table}"], check=True)
     assert _lookup(table, "app@example.com") == "OK"
-    assert _lookup(table, "apps.example.org") == "OK"
+    # A domain entry goes through main.cf's class that refuses %- and !-routed senders.
+    assert _lookup(table, "apps.example.org") == "allowed_sender_domain"
     assert _lookup(table, "example.com") is None
     assert _lookup(table, "other@example.com") is None
     assert "sub.apps.example.org" not in table.read_text()
@@ -133,11 +135,23 @@ def test_sasl_passwd_is_private_and_keyed_like_relayhost(rendered):
 def test_configuration_set_header_rule_only_when_set(rendered):
     without = rendered()
     assert "header_checks" not in postconf(without, "header_checks")["header_checks"]
+    assert "PREPEND" not in postconf(without, "smtpd_data_restrictions")["smtpd_data_restrictions"]
     with_set = rendered(SES_CONFIGURATION_SET="events-1")
-    assert postconf(with_set, "header_checks")["header_checks"] == "regexp:/etc/postfix/header_checks"
+    config = postconf(
+        with_set, "header_checks", "mime_header_checks", "nested_header_checks", "smtpd_data_restrictions"
+    )
+    assert config["header_checks"] == "regexp:/etc/postfix/header_checks"
+    # Attached messages and MIME parts keep their headers.
+    assert config["mime_header_checks"] == config["nested_header_checks"] == ""
+    marker = re.search(
+        r"PREPEND (X-SES-Relay-Configuration-Set-[0-9a-f]{32}): events-1", config["smtpd_data_restrictions"]
+    )
+    assert marker, config["smtpd_data_restrictions"]
     rules = (with_set / "header_checks").read_text()
-    assert "PREPEND X-SES-CONFIGURATION-SET: events-1" in rules
-    assert r"by relay\.example\.com \(Postfix\)" in rules
+    assert f"/^{marker.group(1)}:/ REPLACE X-SES-CONFIGURATION-SET: events-1" in rules
+    assert "/^X-SES-CONFIGURATION-SET:/ IGNORE" in rules
+    # The marker is new at every start, so no client can learn it from an earlier one.
+    assert marker.group(1) not in (rendered(SES_CONFIGURATION_SET="events-1") / "header_checks").read_text()
 
 
 def test_a_misspelt_template_variable_fails_the_render(tmp_path):
