@@ -251,6 +251,10 @@ class SesRelay:
             "RELAY_ALLOWED_SENDERS": SENDER,
             "RELAY_ALLOWED_NETWORKS": "127.0.0.1/32",
             "RELAY_HOSTNAME": "relay.example.com",
+            # smtp-source is one client opening a connection per message, as stock Postfix lets
+            # it; measure capacity, not the per-client limits meant for hostile clients.
+            "RELAY_MAX_CONNECTIONS_PER_CLIENT": "99",
+            "RELAY_MAX_CONNECTION_RATE_PER_CLIENT": "0",
         }
         self._appliance = Appliance(
             settings, mounts=[(pki.ca_file, CA_IN_CONTAINER)], extra_hosts={SES_SMTP_NAME: LOOPBACK}
