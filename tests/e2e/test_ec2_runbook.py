@@ -41,7 +41,7 @@ def runbook_env_block() -> dict[str, str]:
     """The settings that section 3.3 of the runbook says to fill in, in order."""
     text = RUNBOOK.read_text(encoding="utf-8")
     section = text[text.index("### 3.3 ") :]
-    block = re.search(r"Fill in[^\n]*\n+```sh\n(.*?)```", section, re.DOTALL)
+    block = re.search(r"Fill in.*?\n\n```sh\n(.*?)```", section, re.DOTALL)
     assert block, "deploy/README.md 3.3 lost its 'Fill in' block"
     pairs = {}
     for line in block.group(1).splitlines():
@@ -110,7 +110,6 @@ def test_the_ec2_runbook_followed_literally_starts_a_relay_that_answers(bridge_l
         "SES_EVENTS_QUEUE_URL": local_queue_url(bridge_localstack, ACCOUNT, queue_name),
         "RELAY_PUBLISH": f"{LOOPBACK}:{port}:25",
         "RELAY_LOG_DIR": str(log_dir),
-        # Section 3.2: the image the host pulled.
         "SES_RELAY_IMAGE": IMAGE,
         # What the instance role gives a real host.
         "AWS_ENDPOINT_URL": bridge_localstack,
