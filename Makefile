@@ -42,7 +42,7 @@ localstack: $(LOCALSTACK_VENV)/.installed ## LocalStack, run natively by the tes
 lint: venv ## ruff, hadolint and shellcheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/hadolint Dockerfile tests/harness/Dockerfile.devtools tests/bench/stock-postfix/Dockerfile
+	$(BIN)/hadolint Dockerfile devstack/Dockerfile tests/bench/stock-postfix/Dockerfile
 	shellcheck .ci/run
 
 format: venv ## Apply ruff's fixes and formatting
@@ -57,7 +57,7 @@ image: ## Build the image ($(IMAGE))
 
 devtools-image: ## The local stack's tools image (SES simulator, MailHog stand-in, bootstrap)
 	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) \
-		-f tests/harness/Dockerfile.devtools -t ses-relay-devtools:local .
+		-f devstack/Dockerfile -t ses-relay-devtools:local .
 
 test: venv localstack lint image ## Everything CI runs: lint, then every test against the built image
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
@@ -68,8 +68,8 @@ bench: venv localstack image ## Benchmarks side by side with their baselines, in
 demo: venv localstack image ## The whole local SES stack on this machine: a few mails and each one's journey
 	$(BIN)/python -m tests.harness.demo
 
-docs: venv ## Regenerate the README's settings table from entrypoint/schema.py
-	$(BIN)/python -m entrypoint.docs
+docs: venv ## Regenerate the README's generated tables (settings, compose variables, status words)
+	$(BIN)/python -m tools.docs
 
 clean: ## Remove the virtualenvs and caches
 	rm -rf $(VENV) $(LOCALSTACK_VENV) .pytest_cache .ruff_cache

@@ -1,17 +1,21 @@
-"""Fixtures shared by every test: the stand-ins and LocalStack come from tests/harness."""
+"""Fixtures shared by every test: the SES stand-in and its CA come from devstack/, LocalStack from
+tests/harness. They are imported inside the fixtures, so the fast unit tests need neither aiosmtpd
+nor cryptography."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.harness.appliance import SES_SMTP_NAME
-from tests.harness.localstack import DUMMY_CREDENTIALS, localstack
-from tests.harness.ses_smtp import SesSmtpStandIn
-from tests.harness.tls import TestPki, create_pki
+
+if TYPE_CHECKING:
+    from devstack.ses_smtp import SesSmtpStandIn
+    from devstack.tls import TestPki
 
 # Test-only credentials, as fake as LocalStack's: they open nothing anywhere.
 SMTP_USERNAME = "AKIAIOSFODNN7EXAMPLE"
@@ -22,6 +26,8 @@ ALLOWED_SENDER = "app@example.com"
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    from devstack.tls import create_pki
+
     directory = tmp_path_factory.mktemp("pki")
     directory.chmod(0o755)
     return create_pki(directory, [SES_SMTP_NAME])
@@ -29,6 +35,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 @pytest.fixture
 def ses_smtp(pki: TestPki) -> Iterator[SesSmtpStandIn]:
+    from devstack.ses_smtp import SesSmtpStandIn
+
     with SesSmtpStandIn(pki, SMTP_USERNAME, SMTP_PASSWORD) as stand_in:
         yield stand_in
 
@@ -56,6 +64,8 @@ def relay_settings(ses_smtp: SesSmtpStandIn) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def localstack_url() -> Iterator[str]:
+    from tests.harness.localstack import DUMMY_CREDENTIALS, localstack
+
     for name, value in DUMMY_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     with localstack() as url:

@@ -7,8 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from devstack.net import free_port, wait_for_banner
 from tests.harness.appliance import DOCKER, IMAGE
-from tests.harness.net import free_port, wait_for_banner
 
 STOCK_IMAGE = "ses-relay-bench/stock-postfix"
 RUNS = 7

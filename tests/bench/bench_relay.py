@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from devstack.net import LOOPBACK, free_port, wait_for_banner
+from devstack.ses_simulator import SesSimulator
+from devstack.tls import TestPki, create_pki
 from tests.bench.bench_image import STOCK_IMAGE, STOCK_PORT, build_stock
 from tests.harness.appliance import DOCKER, SES_SMTP_NAME, Appliance
-from tests.harness.net import LOOPBACK, free_port, wait_for_banner
-from tests.harness.ses_simulator import SesSimulator
-from tests.harness.tls import TestPki, create_pki
 
 MESSAGES = 2000
 SIMULATOR_MESSAGES = 300

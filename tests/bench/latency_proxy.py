@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.harness.net import LOOPBACK
+from devstack.net import LOOPBACK
 
 
 async def _delayed_pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:

@@ -23,13 +23,14 @@ import boto3
 import pytest
 
 from deploy.bootstrap import Bootstrap, Names, Options, Result
+from devstack.mailhog import MailHogStandIn
+from devstack.net import LOOPBACK
+from devstack.ses_simulator import SesSimulator
+from devstack.ses_smtp import SesSmtpStandIn
+from devstack.tls import TestPki
 from tests.conftest import SMTP_PASSWORD, SMTP_USERNAME
 from tests.harness.localstack import DUMMY_CREDENTIALS
-from tests.harness.mailhog import MailHogClient, MailHogStandIn
-from tests.harness.net import LOOPBACK
-from tests.harness.ses_simulator import SesSimulator
-from tests.harness.ses_smtp import SesSmtpStandIn
-from tests.harness.tls import TestPki
+from tests.harness.mailhog_client import MailHogClient
 
 # What the simulated SES account has verified: the relay's own sender's domain, not apps.example.org
 # (which the relay does allow), so a sender SES refuses can be tested.

@@ -23,12 +23,13 @@ import boto3
 import pytest
 
 from deploy.bootstrap import Names, local_queue_url
-from entrypoint.schema import SETTINGS_BY_NAME, is_owned_name
+from devstack.mailhog import MailHogStandIn
+from devstack.net import LOOPBACK, free_port, wait_for_banner
+from entrypoint.settings.schema import SETTINGS_BY_NAME, is_owned_name
 from tests.e2e.conftest import SIMULATOR, make_message
 from tests.harness.appliance import DOCKER
 from tests.harness.localstack import DUMMY_CREDENTIALS
-from tests.harness.mailhog import MailHogClient, MailHogStandIn
-from tests.harness.net import LOOPBACK, free_port, wait_for_banner
+from tests.harness.mailhog_client import MailHogClient
 from tests.harness.waiting import wait_until
 
 yaml = pytest.importorskip("yaml")
@@ -190,7 +191,7 @@ def _target(volume) -> str:
 @pytest.fixture(scope="session")
 def devtools_image() -> str:
     docker = os.environ.get("DOCKER", "docker")
-    arguments = [docker, "build", "-f", "tests/harness/Dockerfile.devtools", "-t", DEVTOOLS_IMAGE]
+    arguments = [docker, "build", "-f", "devstack/Dockerfile", "-t", DEVTOOLS_IMAGE]
     pip_cert = os.environ.get("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt")
     if Path(pip_cert).is_file():
         arguments += ["--secret", f"id=pip_cert,src={pip_cert}"]

@@ -24,10 +24,10 @@ import boto3
 import pytest
 
 from deploy.bootstrap import local_queue_url
+from devstack.net import LOOPBACK, free_port, wait_for_banner
 from tests.conftest import SMTP_PASSWORD, SMTP_USERNAME
 from tests.harness.appliance import IMAGE, docker_bridge_address
 from tests.harness.localstack import DUMMY_CREDENTIALS, localstack
-from tests.harness.net import LOOPBACK, free_port, wait_for_banner
 from tests.harness.waiting import wait_until
 
 pytestmark = [pytest.mark.image, pytest.mark.localstack]

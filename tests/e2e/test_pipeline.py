@@ -12,12 +12,12 @@ import re
 
 import pytest
 
+from devstack.event_json import sns_message
+from devstack.ses_smtp import THROTTLED
 from ses_events.formatting import format_sqs_body
 from tests.conftest import ALLOWED_SENDER
 from tests.e2e.conftest import SIMULATOR, send
 from tests.harness.appliance import Appliance
-from tests.harness.ses_simulator_events import sns_message
-from tests.harness.ses_smtp import THROTTLED
 from tests.harness.waiting import wait_until
 
 pytestmark = [pytest.mark.image, pytest.mark.localstack]

@@ -20,15 +20,16 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from devstack.event_json import SNS_SUBJECT, sns_message
+from devstack.mailhog import MailHogStandIn
+from devstack.net import LOOPBACK, free_port, wait_for_banner
+from devstack.ses_simulator import SesSimulator
+from devstack.ses_smtp import THROTTLED
+from devstack.tls import create_pki
 from ses_events.formatting import format_sqs_body
 from tests.e2e.conftest import SIMULATOR, make_message
 from tests.harness import tls
-from tests.harness.mailhog import MailHogClient, MailHogStandIn, header
-from tests.harness.net import LOOPBACK, free_port, wait_for_banner
-from tests.harness.ses_simulator import SesSimulator
-from tests.harness.ses_simulator_events import SNS_SUBJECT, sns_message
-from tests.harness.ses_smtp import THROTTLED
-from tests.harness.tls import create_pki
+from tests.harness.mailhog_client import MailHogClient, header
 from tests.harness.waiting import wait_until
 
 USER = "AKIAIOSFODNN7EXAMPLE"
@@ -520,7 +521,7 @@ def test_standalone_simulator_writes_its_ca_and_keeps_it_across_restarts(tmp_pat
     command = [
         sys.executable,
         "-m",
-        "tests.harness.ses_simulator",
+        "devstack.ses_simulator",
         f"--listen={LOOPBACK}:{port}",
         f"--tls-dir={tmp_path / 'pki'}",
         "--server-name=ses-simulator",

@@ -12,11 +12,11 @@ import json
 import os
 import re
 import subprocess
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tests.harness.net import LOOPBACK, free_port, wait_for_banner
+from devstack.net import LOOPBACK, free_port, wait_for_banner
+from tests.harness.waiting import wait_until
 
 DOCKER = os.environ.get("DOCKER", "docker")
 IMAGE = os.environ.get("SES_RELAY_IMAGE", "ses-relay:test")
@@ -136,12 +136,8 @@ class Appliance:
         return self.exec("cat", MAIL_LOG, check=False).stdout
 
     def wait_for_mail_log(self, pattern: str, timeout: float = 30) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
         compiled = re.compile(pattern, re.MULTILINE)
-        while True:
-            found = compiled.search(self.mail_log())
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no line matching {pattern!r} in {MAIL_LOG}:\n{self.mail_log()}")
-            time.sleep(0.2)
+        try:
+            return wait_until(lambda: compiled.search(self.mail_log()), timeout, f"{pattern!r} in {MAIL_LOG}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{self.mail_log()}") from None

@@ -15,7 +15,6 @@ import re
 import smtplib
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,12 +22,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from deploy.bootstrap import Bootstrap, Names, Options
+from devstack.mailhog import MailHogStandIn
+from devstack.net import LOOPBACK
+from devstack.ses_simulator import SesSimulator
+from devstack.tls import create_pki
 from tests.harness.appliance import IMAGE, SES_SMTP_NAME, Appliance
 from tests.harness.localstack import DUMMY_CREDENTIALS, localstack
-from tests.harness.mailhog import MailHogClient, MailHogStandIn
-from tests.harness.net import LOOPBACK
-from tests.harness.ses_simulator import SesSimulator
-from tests.harness.tls import create_pki
+from tests.harness.mailhog_client import MailHogClient
+from tests.harness.waiting import wait_until
 
 SIMULATOR = "simulator.amazonses.com"
 # Demo-only credentials: AWS's documented example key and its SMTP password; they open nothing.
@@ -89,13 +90,11 @@ def say(text: str = "") -> None:
 
 
 def wait_for(check: Callable[[], object], timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.3)
-    return None
+    """What check found in time, or None: the demo reports a journey that did not finish."""
+    try:
+        return wait_until(check, timeout)
+    except AssertionError:
+        return None
 
 
 def submit(port: int, mail: Mail) -> str:

@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from tests.harness.net import LOOPBACK, free_port
+from devstack.net import LOOPBACK, free_port
+from tests.harness.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALSTACK_PYTHON = Path(os.environ.get("LOCALSTACK_PYTHON_BIN", REPO / ".venv-localstack/bin/python"))
@@ -78,11 +78,11 @@ def localstack(host: str = LOOPBACK) -> Iterator[str]:
                 start_new_session=True,
             )
         try:
-            deadline = time.monotonic() + 120
-            while not is_healthy(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"LocalStack did not start:\n{log_path.read_text()[-4000:]}")
-                time.sleep(0.3)
+            # Ready, or dead: either ends the wait; a timeout is reported with the log below.
+            with suppress(AssertionError):
+                wait_until(lambda: process.poll() is not None or is_healthy(url), 120, "LocalStack", 0.3)
+            if not is_healthy(url):
+                raise RuntimeError(f"LocalStack did not start:\n{log_path.read_text()[-4000:]}")
             yield url
         finally:
             process.send_signal(signal.SIGTERM)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from tests.harness.net import LOOPBACK
+from devstack.net import LOOPBACK
 
 
 def read_reply(connection: socket.socket) -> bytes:

@@ -7,11 +7,11 @@ import smtplib
 
 import pytest
 
+from devstack.net import LOOPBACK
 from ses_events.formatting import format_sqs_body
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
-from tests.harness.net import LOOPBACK
 from tests.harness.pipeline import create_pipeline, delivery_event
 from tests.harness.waiting import wait_until
 

@@ -14,9 +14,9 @@ from contextlib import ExitStack
 
 import pytest
 
+from devstack.net import LOOPBACK
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance
-from tests.harness.net import LOOPBACK
 from tests.harness.smtp_wire import command, connect, read_reply
 
 pytestmark = pytest.mark.image

@@ -9,11 +9,11 @@ import uuid
 import boto3
 import pytest
 
+from devstack.net import LOOPBACK, free_port
+from devstack.ses_smtp import SesSmtpStandIn
 from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD, SMTP_USERNAME
 from tests.harness.appliance import Appliance, docker, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS
-from tests.harness.net import LOOPBACK, free_port
-from tests.harness.ses_smtp import SesSmtpStandIn
 from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.image

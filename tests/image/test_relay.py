@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import email
 import smtplib
-import time
 from email.message import EmailMessage
 
 import pytest
 
+from devstack.net import LOOPBACK
 from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD
 from tests.harness.appliance import Appliance
-from tests.harness.net import LOOPBACK
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.image
 
@@ -60,8 +60,12 @@ def test_allowed_sender_is_relayed_over_verified_tls_with_auth(relay_settings, p
         assert "Verified TLS connection established to ses-smtp.test" in relay.mail_log()
 
         # The same lines reach the container's stdout, once each, and the password never does.
-        time.sleep(0.5)
-        output = relay.logs()
+        # qmgr's "removed" comes after both sent lines: once it is on stdout, so is any copy.
+        def stdout_through_removed() -> str | None:
+            output = relay.logs()
+            return output if f"{queue_id}: removed" in output else None
+
+        output = wait_until(stdout_through_removed, 30, "qmgr's 'removed' line on stdout")
         assert output.count(f"status=sent (250 Ok {received.ses_message_id})") == 2
         assert SMTP_PASSWORD not in output
 

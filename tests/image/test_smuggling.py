@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import socket
-import time
 
 import pytest
 
+from devstack.net import LOOPBACK
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance
-from tests.harness.net import LOOPBACK
 from tests.harness.smtp_wire import read_reply
 
 pytestmark = pytest.mark.image
@@ -47,11 +47,13 @@ def test_bare_line_end_cannot_smuggle_a_second_message(relay_settings, pki_mount
             connection.sendall(b"QUIT\r\n")
             read_reply(connection)
 
-        if final.startswith(b"250"):
-            ses_smtp.wait_for_messages(1)
-        # Give a second message every chance to arrive before asserting it did not.
-        relay.wait_for_mail_log(r"disconnect from ")
-        time.sleep(3)
+        # Each message Postfix queues in a session gets its own "QUEUEID: client=" line from that
+        # session's smtpd, all before its "disconnect": exactly what was queued, with no waiting.
+        session = relay.wait_for_mail_log(r"postfix/smtpd\[(\d+)\]: disconnect from ")
+        queued = re.findall(rf"postfix/smtpd\[{session.group(1)}\]: ([0-9A-F]+): client=", relay.mail_log())
+        assert len(queued) == (1 if final.startswith(b"250") else 0), queued
+        for queue_id in queued:
+            relay.wait_for_mail_log(rf"{queue_id}: removed")
         received = ses_smtp.messages
         assert len(received) <= 1, [m.mail_from for m in received]
         for message in received:

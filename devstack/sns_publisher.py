@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from tests.harness.ses_simulator_events import SNS_SUBJECT, sns_message
+from devstack.event_json import SNS_SUBJECT, sns_message
 
 log = logging.getLogger(__name__)
 

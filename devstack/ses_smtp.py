@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.harness.net import LOOPBACK, free_port
-from tests.harness.ses_simulator_events import (
+from devstack.event_json import (
     bare_address,
     header_values,
     is_simulator_address,
@@ -46,7 +45,8 @@ from tests.harness.ses_simulator_events import (
     smtp_session_id,
     split_addresses,
 )
-from tests.harness.tls import TestPki
+from devstack.net import LOOPBACK, free_port
+from devstack.tls import TestPki
 
 SES_BANNER_HOST = "email-smtp.amazonaws.com"
 

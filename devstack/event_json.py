@@ -1,6 +1,6 @@
 """SES configuration-set event publishing JSON, shaped as SES publishes it for mail sent over SMTP.
 
-Pure functions, no I/O: the simulator (tests/harness/ses_simulator.py) decides what happens to a
+Pure functions, no I/O: the simulator (devstack/ses_simulator.py) decides what happens to a
 message and when; this module says what SES would publish about it. Shapes follow the reference's
 §1.12 event-publishing examples and real captures:
 

@@ -1,4 +1,4 @@
-"""MailHog, as far as the tests use it: an SMTP sink and its HTTP API.
+"""A MailHog stand-in, as far as the local stack and the tests use MailHog: an SMTP sink and its HTTP API.
 
 ``MailHogStandIn`` speaks plain SMTP (no TLS, no AUTH; replies ``250 Ok: queued as <id>``) and serves
 the part of MailHog's API the tests read, in MailHog's own JSON shape:
@@ -12,11 +12,10 @@ Size, MIME}, Created, MIME, Raw: {From, To, Data, Helo}}``. Like MailHog, a repe
 only its last value in ``Content.Headers``, and MailHog's own ``Received``, ``Return-Path`` and (when
 missing) ``Message-ID`` are added.
 
-``MailHogClient(api_url)`` reads either this stand-in or a real MailHog (``mailhog/mailhog``), so the
-same tests run against both: the ``mailhog`` fixture in tests/e2e uses ``MAILHOG_API_URL`` and
-``MAILHOG_SMTP`` when set.
+The tests read it, or a real MailHog (``mailhog/mailhog``), with tests/harness/mailhog_client.py:
+the ``mailhog`` fixture in tests/e2e uses ``MAILHOG_API_URL`` and ``MAILHOG_SMTP`` when set.
 
-Standalone: ``python -m tests.harness.mailhog --smtp 0.0.0.0:1025 --api 0.0.0.0:8025``.
+Standalone: ``python -m devstack.mailhog --smtp 0.0.0.0:1025 --api 0.0.0.0:8025``.
 """
 
 from __future__ import annotations
@@ -29,10 +28,8 @@ import os
 import secrets
 import signal
 import threading
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,7 +37,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.harness.net import LOOPBACK, free_port
+from devstack.net import LOOPBACK, free_port
 
 MAILHOG_HOSTNAME = "mailhog.example"
 
@@ -275,67 +272,13 @@ class MailHogStandIn:
         self.stop()
 
 
-class MailHogClient:
-    """MailHog's HTTP API, for a real MailHog or the stand-in."""
-
-    def __init__(self, api_url: str, timeout: float = 10):
-        self.api_url = api_url.rstrip("/")
-        self.timeout = timeout
-
-    def _request(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(f"{self.api_url}{path}", method=method)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-            body = response.read()
-        return json.loads(body) if body.strip() else None
-
-    def messages(self, limit: int = 250) -> list[dict]:
-        return self._request("GET", f"/api/v2/messages?start=0&limit={limit}")["items"]
-
-    def delete_all(self) -> None:
-        self._request("DELETE", "/api/v1/messages")
-
-    def messages_to(self, recipient: str) -> list[dict]:
-        wanted = recipient.lower()
-        return [
-            message
-            for message in self.messages()
-            if wanted in (rcpt.lower() for rcpt in message["Raw"]["To"])
-        ]
-
-    def wait_for(self, predicate: Callable[[dict], bool], count: int = 1, timeout: float = 30) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [message for message in self.messages() if predicate(message)]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"MailHog at {self.api_url} has {len(found)} of {count} expected messages"
-                )
-            time.sleep(0.2)
-
-    def wait_for_recipient(self, recipient: str, timeout: float = 30) -> dict:
-        wanted = recipient.lower()
-        return self.wait_for(lambda m: wanted in (r.lower() for r in m["Raw"]["To"]), timeout=timeout)[0]
-
-
-def header(message: dict, name: str) -> list[str]:
-    """A header's values in a MailHog item (case-insensitive name)."""
-    for key, values in message["Content"]["Headers"].items():
-        if key.lower() == name.lower():
-            return values
-    return []
-
-
 def _host_port(value: str, default_host: str = "0.0.0.0") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host or default_host, int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.harness.mailhog", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m devstack.mailhog", description=__doc__.split("\n")[0])
     parser.add_argument("--smtp", default=os.environ.get("MAILHOG_SMTP_BIND", "0.0.0.0:1025"))
     parser.add_argument("--api", default=os.environ.get("MAILHOG_API_BIND", "0.0.0.0:8025"))
     parser.add_argument("--hostname", default=MAILHOG_HOSTNAME)

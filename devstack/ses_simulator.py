@@ -21,7 +21,7 @@ Events are published, as SES event publishing does, only for messages that use a
 
 Standalone (the compose stack runs it so)::
 
-    python -m tests.harness.ses_simulator --listen 0.0.0.0:2587 --tls-dir /pki \\
+    python -m devstack.ses_simulator --listen 0.0.0.0:2587 --tls-dir /pki \\
         --username AKIA... --password-file /run/secrets/ses --sns-topic-arn ARN --mailhog mailhog:1025
 
 It writes its CA to ``DIR/ca.pem`` (reusing a still-valid one) for the appliance's ``SES_TLS_CA_FILE``.
@@ -47,9 +47,7 @@ from typing import Any
 
 from cryptography import x509
 
-from tests.harness.events_publisher import SnsEventPublisher
-from tests.harness.net import LOOPBACK
-from tests.harness.ses_simulator_events import (
+from devstack.event_json import (
     SIMULATOR_BOUNCE_MTA,
     SIMULATOR_DEFAULT_SMTP_RESPONSE,
     SIMULATOR_OUTGOING_IP,
@@ -68,8 +66,10 @@ from tests.harness.ses_simulator_events import (
     simulator_outcome,
     suppressed_recipient,
 )
-from tests.harness.ses_smtp import SES_MAX_MESSAGE_BYTES, ReceivedMessage, SesSmtpStandIn
-from tests.harness.tls import TestPki, create_pki
+from devstack.net import LOOPBACK
+from devstack.ses_smtp import SES_MAX_MESSAGE_BYTES, ReceivedMessage, SesSmtpStandIn
+from devstack.sns_publisher import SnsEventPublisher
+from devstack.tls import TestPki, create_pki
 
 log = logging.getLogger("ses-simulator")
 
@@ -428,7 +428,7 @@ def _delay(value: str) -> tuple[float, float]:
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
-        prog="python -m tests.harness.ses_simulator",
+        prog="python -m devstack.ses_simulator",
         description="A local Amazon SES: SMTP interface, mailbox simulator, event publishing to SNS.",
     )
     parser.add_argument("--listen", default=env("SES_SIMULATOR_LISTEN", "0.0.0.0:2587"), metavar="HOST:PORT")
