@@ -8,14 +8,12 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from entrypoint.validate import Settings, smtp_password
+from entrypoint import paths
+from entrypoint.settings import Settings
+from entrypoint.settings.smtp_password import smtp_password
 
 # SES's implicit-TLS ports; every other port speaks STARTTLS.
 SES_TLS_WRAPPER_PORTS = frozenset({465, 2465})
-MAIL_LOG_FILE = "/var/log/mail.log"
-# On the /var/log volume, so the logger's memory survives a new container.
-EVENTS_STATE_FILE = "/var/log/ses-relay/ses-events.sqlite3"
-VENV_BIN = "/opt/venv/bin"
 
 
 def ipv6_available() -> bool:
@@ -63,19 +61,19 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
         "configuration_set_marker": f"X-SES-Relay-Configuration-Set-{secrets.token_hex(16)}",
         "sasl_username": settings["SES_SMTP_USERNAME"],
         "sasl_password": smtp_password(settings),
-        "mail_log_file": MAIL_LOG_FILE,
+        "mail_log_file": str(paths.MAIL_LOG),
         "events": {
             "queue_url": settings["SES_EVENTS_QUEUE_URL"],
             "region": settings["SES_REGION"],
             "concurrency": settings["SES_EVENTS_CONCURRENCY"],
             "wait_seconds": settings["SES_EVENTS_WAIT_SECONDS"],
             "visibility_timeout": settings["SES_EVENTS_VISIBILITY_TIMEOUT"],
-            "syslog_socket": "/dev/log",
-            "mail_log": MAIL_LOG_FILE,
-            "state_file": EVENTS_STATE_FILE,
+            "syslog_socket": str(paths.SYSLOG_SOCKET),
+            "mail_log": str(paths.MAIL_LOG),
+            "state_file": str(paths.EVENTS_STATE_FILE),
             "relay_hostname": settings["RELAY_HOSTNAME"],
         },
-        "venv_bin": VENV_BIN,
+        "venv_bin": str(paths.VENV_BIN),
         # Only root can reach supervisord's socket; the password keeps supervisord from warning
         # about an unauthenticated server, and nothing hard-coded is ever shipped.
         "supervisor_password": secrets.token_urlsafe(24),

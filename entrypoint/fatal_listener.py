@@ -8,7 +8,7 @@ import sys
 
 from supervisor import childutils
 
-from entrypoint.supervise import FATAL_MARKER
+from entrypoint.paths import FATAL_MARKER
 
 
 def main() -> None:

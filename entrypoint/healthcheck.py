@@ -13,8 +13,8 @@ from pathlib import Path
 
 from supervisor.xmlrpc import SupervisorTransport
 
-SUPERVISORD_CONF = Path("/etc/supervisor/supervisord.conf")
-MASTER_CF = Path("/etc/postfix/master.cf")
+from entrypoint.paths import MASTER_CF, SUPERVISORD_CONF
+
 TCP_LISTEN = "0A"
 
 

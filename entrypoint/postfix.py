@@ -6,18 +6,15 @@ import os
 import subprocess
 from pathlib import Path
 
+from entrypoint.log import ConfigurationError
 from entrypoint.render import TEMPLATES
-
-
-class PostfixCheckFailed(RuntimeError):
-    pass
 
 
 def _run(command: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         output = (result.stderr + result.stdout).strip()
-        raise PostfixCheckFailed(f"{' '.join(command)} failed: {output}")
+        raise ConfigurationError([f"{' '.join(command)} failed: {output}"])
 
 
 def build_lookup_tables(output_root: Path) -> None:
@@ -37,3 +34,9 @@ def build_lookup_tables(output_root: Path) -> None:
 def check() -> None:
     """`postfix check` also creates missing queue directories, e.g. on a fresh volume."""
     _run(["postfix", "check"])
+
+
+def build_and_check(output_root: Path) -> None:
+    """The lookup tables Postfix reads, then Postfix's own verdict on the whole configuration."""
+    build_lookup_tables(output_root)
+    check()

@@ -12,11 +12,11 @@ import os
 import signal
 import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 
-from entrypoint import report
+from entrypoint import log
+from entrypoint.paths import FATAL_MARKER
+from entrypoint.settings.schema import FILE_SUFFIX, SECRET_NAMES
 
-FATAL_MARKER = Path("/run/ses-relay/fatal")
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 
 
@@ -42,6 +42,12 @@ def run(command: list[str], environment: Mapping[str, str]) -> int:
 
     if FATAL_MARKER.exists():
         program = FATAL_MARKER.read_text(encoding="utf-8").strip() or "a program"
-        report.info(f"{program} kept failing; exiting non-zero so the container is replaced")
+        log.error(f"{program} kept failing; exiting non-zero so the container is replaced")
         return child.returncode or 1
     return child.returncode
+
+
+def environment_without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """What the supervised programs inherit: the secrets are already in root-only files."""
+    hidden = SECRET_NAMES | {name + FILE_SUFFIX for name in SECRET_NAMES}
+    return {name: value for name, value in environ.items() if name not in hidden}

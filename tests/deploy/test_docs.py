@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from entrypoint.schema import SETTINGS_BY_NAME
+from entrypoint.settings.schema import COMPOSE_VARIABLES, SETTINGS_BY_NAME
 from tests.deploy import cfn
 
 README = cfn.REPO / "deploy/README.md"
 TEXT = README.read_text(encoding="utf-8")
-# Variables of compose.yaml itself, not of the appliance.
-COMPOSE_VARIABLES = {"RELAY_PUBLISH", "RELAY_LOG_DIR", "SES_RELAY_IMAGE"}
 
 
 def test_every_parameter_is_documented(template: dict[str, Any]) -> None:
@@ -32,10 +30,10 @@ def test_links_point_at_files_that_exist() -> None:
 
 
 def test_ec2_settings_are_appliance_settings_or_compose_variables() -> None:
-    (block,) = re.findall(r"Fill in, from the stack's outputs:\n\n```sh\n(.*?)```", TEXT, re.DOTALL)
+    (block,) = re.findall(r"Fill in, from the stack's outputs.*?\n\n```sh\n(.*?)```", TEXT, re.DOTALL)
     names = re.findall(r"^([A-Z_]+)=", block, re.MULTILINE)
     assert "SECRETS_MANAGER_SECRET_ID" in names
-    allowed = set(SETTINGS_BY_NAME) | COMPOSE_VARIABLES
+    allowed = set(SETTINGS_BY_NAME) | set(COMPOSE_VARIABLES)
     assert [name for name in names if name not in allowed] == []
     compose = (cfn.REPO / "compose.yaml").read_text(encoding="utf-8")
     assert all(f"${{{name}" in compose for name in COMPOSE_VARIABLES)

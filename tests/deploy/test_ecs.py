@@ -17,7 +17,7 @@ import pytest
 from botocore.model import Shape
 from botocore.validate import ParamValidator
 
-from entrypoint.schema import SETTINGS_BY_NAME
+from entrypoint.settings.schema import SETTINGS_BY_NAME
 from tests.deploy import cfn
 
 ECS = botocore.session.get_session().get_service_model("ecs")

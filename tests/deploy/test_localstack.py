@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from entrypoint import sources
+from entrypoint.settings import sources
 from ses_events import MessageKind, format_sqs_body
 from ses_events.sqs_body import SES_VALIDATION_TEXT
 from tests.deploy import cfn

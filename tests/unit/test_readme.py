@@ -1,4 +1,4 @@
-from entrypoint.docs import README, with_generated_tables
+from tools.docs import README, with_generated_tables
 
 
 def test_readme_tables_match_the_schema_and_the_status_words():

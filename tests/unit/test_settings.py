@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from entrypoint.main import environment_without_secrets, load_settings
-from entrypoint.parsers import AllowedSender
-from entrypoint.schema import COMPOSE_VARIABLES, is_owned_name
-from entrypoint.sources import collect
-from entrypoint.validate import smtp_password, validate
+from entrypoint.log import ConfigurationError
+from entrypoint.settings import load_settings
+from entrypoint.settings.parsers import AllowedSender
+from entrypoint.settings.schema import COMPOSE_VARIABLES, is_owned_name
+from entrypoint.settings.smtp_password import smtp_password
+from entrypoint.settings.sources import collect
+from entrypoint.settings.validate import validate
+from entrypoint.supervise import environment_without_secrets
 
 MINIMAL = {
     "SES_REGION": "eu-west-1",
@@ -251,8 +254,7 @@ def test_sender_and_network_lists_are_parsed_and_deduplicated():
 
 
 def test_load_settings_logs_sources_but_never_values(capsys):
-    _settings, problems = load_settings(MINIMAL)
-    assert problems == []
+    load_settings(MINIMAL)
     err = capsys.readouterr().err
     assert "setting SES_SMTP_PASSWORD from environment" in err
     assert "smtp-password" not in err
@@ -338,3 +340,14 @@ def test_connection_limits_default_and_relate():
         "RELAY_MAX_CONNECTIONS_PER_CLIENT: 10 is not lower than RELAY_MAX_CONNECTIONS (10): "
         "one client could take every connection"
     ]
+
+
+def test_load_settings_raises_every_problem_at_once_including_the_ipv6_rule():
+    environ = {**MINIMAL, "SES_REGION": "nowhere", "RELAY_ALLOWED_NETWORKS": "fd00::/8"}
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(environ, ipv6=False)
+    assert [str(problem).split(":")[0] for problem in raised.value.problems] == [
+        "SES_REGION",
+        "RELAY_ALLOWED_NETWORKS",
+    ]
+    assert "has no IPv6" in str(raised.value.problems[1])

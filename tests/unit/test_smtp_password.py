@@ -1,6 +1,6 @@
 import pytest
 
-from entrypoint.smtp_password import ses_smtp_password
+from entrypoint.settings.smtp_password import ses_smtp_password
 
 AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 

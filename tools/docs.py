@@ -1,6 +1,6 @@
-"""Generate the README's reference tables from their sources of truth: `python -m entrypoint.docs`.
+"""Generate the README's reference tables from their sources of truth: `python -m tools.docs`.
 
-- the settings table and compose.yaml's own variables, from entrypoint/schema.py;
+- the settings table and compose.yaml's own variables, from entrypoint/settings/schema.py;
 - the status words of the event logger's lines, from ses_events/status_words.py.
 """
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from entrypoint.schema import COMPOSE_VARIABLES, SETTINGS
+from entrypoint.settings.schema import COMPOSE_VARIABLES, SETTINGS
 from ses_events.status_words import markdown_table as status_words_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -1,4 +1,4 @@
-"""Make the container's own host name resolve without DNS.
+"""/etc/hosts: make the container's own host name resolve without DNS.
 
 Cyrus SASL looks up the local host name each time Postfix authenticates to SES. Docker puts
 that name in /etc/hosts on its bridge networks, but not with `--network host`, and then every
@@ -10,7 +10,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-HOSTS = Path("/etc/hosts")
+from entrypoint.paths import HOSTS
+
 # Debian's address for the machine's own name.
 OWN_NAME_ADDRESS = "127.0.1.1"
 

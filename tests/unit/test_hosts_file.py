@@ -1,4 +1,4 @@
-from entrypoint.hostname import ensure_own_name_resolves
+from entrypoint.hosts_file import ensure_own_name_resolves
 
 DOCKER_HOST_NETWORK_HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from entrypoint import parsers
+from entrypoint.settings import parsers
 
 # Environment variables with these prefixes belong to us: an unknown one is a typo, and a typo
 # must never be silently ignored (a misspelt password variable would send mail unauthenticated).

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from entrypoint.schema import COMPOSE_VARIABLES, FILE_SUFFIX, SETTINGS_BY_NAME, is_owned_name
+from entrypoint.settings.schema import COMPOSE_VARIABLES, FILE_SUFFIX, SETTINGS_BY_NAME, is_owned_name
 
 SECRET_ID = "SECRETS_MANAGER_SECRET_ID"  # noqa: S105 - the setting's name, not a secret
 
@@ -153,3 +153,8 @@ def collect(
             values.update(from_secret)
             problems.extend(secret_problems)
     return values, problems
+
+
+def describe_sources(raw: Mapping[str, RawValue]) -> list[str]:
+    """One line per setting naming where it came from; never its value."""
+    return [f"{name} from {raw[name].source}" for name in SETTINGS_BY_NAME if name in raw]

@@ -1,4 +1,4 @@
-"""Turn raw values into typed settings, reporting every problem at once."""
+"""Turn raw values into typed settings and check how they relate, reporting every problem at once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from entrypoint.schema import SETTINGS, SETTINGS_BY_NAME
-from entrypoint.smtp_password import ses_smtp_password
-from entrypoint.sources import Problem, RawValue
+from entrypoint.settings.schema import SETTINGS
+from entrypoint.settings.sources import Problem, RawValue
 
 Settings = dict[str, Any]
 
@@ -51,7 +50,15 @@ def _check_connection_limits(settings: Settings, problems: list[Problem]) -> Non
         )
 
 
-def validate(raw: Mapping[str, RawValue]) -> tuple[Settings, list[Problem]]:
+def _check_networks_usable(settings: Settings, ipv6: bool, problems: list[Problem]) -> None:
+    networks = settings.get("RELAY_ALLOWED_NETWORKS")
+    if networks and not ipv6 and all(network.version == 6 for network in networks):
+        problems.append(
+            Problem("RELAY_ALLOWED_NETWORKS", "lists only IPv6 networks, and this container has no IPv6")
+        )
+
+
+def validate(raw: Mapping[str, RawValue], *, ipv6: bool = True) -> tuple[Settings, list[Problem]]:
     """Typed settings (defaults filled in) and the list of problems; usable only if there are none."""
     settings: Settings = {}
     problems: list[Problem] = []
@@ -80,16 +87,5 @@ def validate(raw: Mapping[str, RawValue]) -> tuple[Settings, list[Problem]]:
 
     _check_relations(raw, problems)
     _check_connection_limits(settings, problems)
+    _check_networks_usable(settings, ipv6, problems)
     return settings, problems
-
-
-def smtp_password(settings: Settings) -> str:
-    """The password Postfix presents to SES, derived from the secret key when that is what was given."""
-    if settings.get("SES_SMTP_PASSWORD"):
-        return settings["SES_SMTP_PASSWORD"]
-    return ses_smtp_password(settings["SES_SMTP_SECRET_ACCESS_KEY"], settings["SES_REGION"])
-
-
-def describe_sources(raw: Mapping[str, RawValue]) -> list[str]:
-    """One line per setting naming where it came from; never its value."""
-    return [f"{name} from {raw[name].source}" for name in SETTINGS_BY_NAME if name in raw]

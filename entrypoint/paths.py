@@ -1,0 +1,26 @@
+"""Every path inside the image that the entrypoint and its helpers use, in one place.
+
+The templates name the same paths (rootfs/ mirrors the image); they get these through the
+template context wherever a value must agree with the Python side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Templates sit beside their outputs under this root (rootfs/ in the repository).
+ROOT = Path("/")
+VENV_BIN = Path("/opt/venv/bin")
+
+SUPERVISORD_CONF = Path("/etc/supervisor/supervisord.conf")
+SUPERVISORD = [str(VENV_BIN / "supervisord"), "-c", str(SUPERVISORD_CONF)]
+# Left by the fatal-exit listener when a program kept dying: the container then exits non-zero.
+FATAL_MARKER = Path("/run/ses-relay/fatal")
+
+MASTER_CF = Path("/etc/postfix/master.cf")
+HOSTS = Path("/etc/hosts")
+
+# On the /var/log volume, so the mail log and the logger's memory outlive the container.
+MAIL_LOG = Path("/var/log/mail.log")
+EVENTS_STATE_FILE = Path("/var/log/ses-relay/ses-events.sqlite3")
+SYSLOG_SOCKET = Path("/dev/log")
