@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ses_events.errors import PoisonMessage
-from ses_events.formatting import FormattedMessage, format_sqs_body
+from ses_events.core import FormattedMessage, PoisonMessage, format_sqs_body
 from ses_events.in_flight import InFlight
 from ses_events.mail_log_follower import MailLogFollower
 from ses_events.state import State

@@ -25,10 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ses_events.config import DEFAULT_CONFIG, DaemonConfig
-from ses_events.errors import PoisonMessage
-from ses_events.event_lines import QueueIdLookup, no_queue_ids
-from ses_events.formatting import format_sqs_body
-from ses_events.postfix_log import parse_sent_line
+from ses_events.core import PoisonMessage, QueueIdLookup, format_sqs_body, no_queue_ids, parse_sent_line
 
 EX_OK = 0
 EX_DATAERR = 65  # sysexits.h; os.EX_DATAERR does not exist on every platform

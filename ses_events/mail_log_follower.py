@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
-from ses_events.postfix_log import parse_sent_line
+from ses_events.core import parse_sent_line
 from ses_events.state import State
 
 # Read in large slices: a mail log can be hundreds of MB at first start.

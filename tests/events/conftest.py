@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ses_events.formatting import format_sqs_body
+from ses_events.core import format_sqs_body
 from tests.harness.logger_process import LoggerProcess, write_config
 from tests.harness.pipeline import Pipeline, create_pipeline
 from tests.harness.syslog_listener import SyslogListener

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ses_events.json_fields import (
+from ses_events.core._json import (
     json_type_name,
     list_field,
     non_negative_int_field,

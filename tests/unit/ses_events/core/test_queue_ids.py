@@ -1,14 +1,15 @@
-"""parse_sent_line: the queue ID <-> SES message ID join, and nothing else (reference §8)."""
+"""Where a queue ID comes from: parse_sent_line, the queue ID <-> SES message ID join and nothing
+else (reference §8); relay_queue_id, this relay's own Received header as SES publishes it."""
 
 from __future__ import annotations
 
-import json
+import copy
 import random
 
 import pytest
 
-from ses_events import event_to_log_lines, parse_sent_line
-from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
+from ses_events.core import parse_sent_line, relay_queue_id
+from tests.unit.ses_events.fixtures import EVENT_NAMES, FIXTURES, SES_ID, lines_for, load_event
 
 SENT = (
     "4F1A22C0D3E: to=<bob@example.org>, relay=email-smtp.us-east-1.amazonaws.com[192.0.2.10]:587, delay=1.2, "
@@ -120,13 +121,13 @@ def test_mail_log_fixture() -> None:
 SYSLOG_PREFIXES = ["", "postfix/ses-events[77]: ", "May  1 12:00:02 relay postfix/ses-events[77]: "]
 
 
-@pytest.mark.parametrize("name", sorted(path.stem for path in (FIXTURES / "raw").glob("*.json")))
+@pytest.mark.parametrize("name", EVENT_NAMES)
 @pytest.mark.parametrize("prefix", SYSLOG_PREFIXES)
 def test_none_of_our_lines_is_a_sent_line(name: str, prefix: str) -> None:
-    event = json.loads((FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8"))
+    event = load_event(name)
 
     for queue_ids in ({}, {SES_ID: "4F1A22C0D3E"}):
-        for line in event_to_log_lines(event, queue_ids.get):
+        for line in lines_for(event, queue_ids.get):
             assert parse_sent_line(prefix + line) is None
 
 
@@ -155,10 +156,6 @@ TARGETS = [
 ]
 
 
-def bounce_event() -> dict:
-    return json.loads((FIXTURES / "raw" / "event_bounce.json").read_text(encoding="utf-8"))
-
-
 def set_field(event: dict, target: str, text: str) -> None:
     """Put attacker-controlled ``text`` into one field that ends up in the log line."""
     recipient = event["bounce"]["bouncedRecipients"][0]
@@ -178,11 +175,11 @@ def set_field(event: dict, target: str, text: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("prefix", SYSLOG_PREFIXES)
 def test_forged_sent_text_in_any_field_is_not_a_sent_line(forgery: str, target: str, prefix: str) -> None:
-    event = bounce_event()
+    event = load_event("event_bounce")
     set_field(event, target, forgery)
 
     for queue_id in ("4F1A22C0D3E", None, forgery):
-        for line in event_to_log_lines(event, lambda _ses_id, queue_id=queue_id: queue_id):
+        for line in lines_for(event, lambda _ses_id, queue_id=queue_id: queue_id):
             assert parse_sent_line(prefix + line) is None, line
 
 
@@ -201,11 +198,11 @@ def test_random_combinations_of_forged_fragments_never_match() -> None:
     ]
     generator = random.Random(20240501)
     for _ in range(3000):
-        event = bounce_event()
+        event = load_event("event_bounce")
         for target in generator.sample(TARGETS, k=generator.randint(1, len(TARGETS))):
             set_field(event, target, " ".join(generator.choices(pieces, k=generator.randint(1, 12))))
         queue_id = generator.choice(["4F1A22C0D3E", None, " ".join(generator.choices(pieces, k=3))])
-        for line in event_to_log_lines(event, lambda _ses_id, queue_id=queue_id: queue_id):
+        for line in lines_for(event, lambda _ses_id, queue_id=queue_id: queue_id):
             for prefix in SYSLOG_PREFIXES:
                 assert parse_sent_line(prefix + line) is None, prefix + line
 
@@ -214,3 +211,64 @@ def test_long_hostile_line_is_rejected_quickly() -> None:
     line = "May  1 12:00:01 relay postfix/smtp[1]: " + "a " * 50_000 + "status=sent (250 " + "b " * 50_000
 
     assert parse_sent_line(line) is None
+
+
+# --- The queue ID from this relay's own Received header, as SES publishes the submitted headers ---
+
+SES_RECEIVED = {
+    "name": "Received",
+    "value": "from relay.example.com (relay.example.com [198.51.100.25]) by email-smtp.amazonaws.com with "
+    "SMTP (SimpleEmailService-d-7QH2LX9KD) id Xq3vT9bLm2RkP8sWc4Za; Wed, 01 May 2024 12:00:00 +0000 (UTC)",
+}
+# Postfix smtpd's default Received header for a client that used STARTTLS, unfolded as SES does.
+OURS_OVER_TLS = {
+    "name": "Received",
+    "value": "from app01.example.com (app01.example.com [10.0.1.23]) (using TLSv1.3 with cipher "
+    "TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) "
+    "server-digest SHA256) (No client certificate requested) by relay.example.com (Postfix) with "
+    "ESMTPS id 4VTrq21mQmz9sQ for <bob@example.org>; Wed,  1 May 2024 11:59:59 +0000 (UTC)",
+}
+
+
+def mail_with(*headers: dict) -> dict:
+    return {"messageId": SES_ID, "headers": list(headers)}
+
+
+def test_the_reference_event_names_its_queue_id():
+    assert relay_queue_id(load_event("event_delivery")["mail"], "relay.example.com") == "4F1A22C0D3E"
+
+
+def test_host_names_compare_without_case_and_long_ids_and_tls_clients_are_read():
+    assert relay_queue_id(mail_with(SES_RECEIVED, OURS_OVER_TLS), "Relay.Example.COM") == "4VTrq21mQmz9sQ"
+
+
+def test_another_relays_queue_id_means_nothing_here():
+    assert relay_queue_id(load_event("event_delivery")["mail"], "other-relay.example.com") is None
+
+
+def test_without_ses_smtp_received_first_nothing_is_trusted():
+    """An API send carries no SES Received header: the top header is the client's own."""
+    assert relay_queue_id(mail_with(OURS_OVER_TLS), "relay.example.com") is None
+    assert relay_queue_id(mail_with(OURS_OVER_TLS, SES_RECEIVED), "relay.example.com") is None
+
+
+def test_a_header_below_the_relays_own_is_never_read():
+    """A client can write any Received header, also one naming this relay: only the top one counts."""
+    forged = copy.deepcopy(OURS_OVER_TLS)
+    client_hop = {"name": "Received", "value": "from laptop (laptop [192.0.2.7]) by mx.example.net with SMTP"}
+    assert relay_queue_id(mail_with(SES_RECEIVED, client_hop, forged), "relay.example.com") is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        None,
+        "Received: x",
+        [],
+        [SES_RECEIVED],
+        [SES_RECEIVED, {"name": "Received", "value": 42}],
+        [SES_RECEIVED, "x"],
+    ],
+)
+def test_missing_or_malformed_headers_give_no_queue_id(headers):
+    assert relay_queue_id({"messageId": SES_ID, "headers": headers}, "relay.example.com") is None

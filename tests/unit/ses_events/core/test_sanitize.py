@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from ses_events.sanitize import MAX_FIELD_CHARS, TRUNCATION_MARK, clean_field
+from ses_events.core._sanitize import MAX_FIELD_CHARS, TRUNCATION_MARK, clean_field
 
 EVERY_CODE_POINT = "".join(chr(code_point) for code_point in range(0x110000))
 

@@ -1,31 +1,15 @@
-"""event_to_log_lines: one exact line per recipient for every SES event shape (reference §1)."""
+"""What each SES event type means for each recipient (reference §1), asserted on the exact lines."""
 
 from __future__ import annotations
 
 import copy
-import json
-import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from ses_events import PoisonMessage, event_to_log_lines
-from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
-
-QUEUE_ID = "4F1A22C0D3E"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def scenario_queue_ids(ses_message_id: str) -> str | None:
-    """The Postfix side of the §1.12 scenario: queue 4F1A22C0D3E was relayed as SES_ID."""
-    return {SES_ID: QUEUE_ID}.get(ses_message_id)
-
-
-def lines_for(event: dict[str, Any]) -> list[str]:
-    return event_to_log_lines(event, scenario_queue_ids)
+from ses_events.core._outcomes import elapsed_ms, parse_ses_timestamp
+from tests.unit.ses_events.fixtures import FIXTURES, SES_ID, lines_for, load_event
 
 
 def minimal_event(event_type: str, **payload: Any) -> dict[str, Any]:
@@ -112,37 +96,6 @@ def test_golden_covers_every_reference_example() -> None:
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_reference_example_gives_exact_lines(name: str) -> None:
     assert lines_for(load_event(name)) == GOLDEN[name]
-
-
-def test_unknown_queue_id_starts_the_line_with_the_ses_message_id() -> None:
-    lines = event_to_log_lines(load_event("event_delivery"), lambda _ses_id: None)
-
-    assert lines == [
-        f"{SES_ID}: to=<bob@example.org>, relay=a8-30.smtp-out.amazonses.com[203.0.113.45], dsn=2.0.0, "
-        f"status=delivered, delay=1081ms, ses_id={SES_ID}, response=(250 2.0.0 Ok: queued as 4VTrq21mQmz9sQ)"
-    ]
-
-
-def test_default_lookup_knows_no_queue_ids() -> None:
-    assert event_to_log_lines(load_event("event_bounce"))[0].startswith(f"{SES_ID}: to=<alice@example.net>")
-
-
-def test_lookup_is_asked_for_the_exact_mail_message_id() -> None:
-    asked: list[str] = []
-
-    def record(ses_message_id: str) -> str | None:
-        asked.append(ses_message_id)
-        return None
-
-    event_to_log_lines(load_event("event_send"), record)
-
-    assert asked == [SES_ID]
-
-
-def test_empty_queue_id_from_lookup_falls_back_to_ses_message_id() -> None:
-    line = event_to_log_lines(load_event("event_bounce"), lambda _ses_id: "")[0]
-
-    assert line.startswith(f"{SES_ID}: ")
 
 
 def test_both_producers_give_the_same_line_for_the_same_delivery() -> None:
@@ -624,124 +577,52 @@ def test_unreadable_timestamp_leaves_the_delay_out(broken: Any) -> None:
     assert ", status=bounced (Permanent/NoEmail), ses_id=" in line
 
 
-# --- Non-ASCII addresses and display names pass through intact ---
+# --- Timestamps: SES's forms, and the delay between two of them ---
 
 
 @pytest.mark.parametrize(
-    "address",
+    ("text", "expected"),
     [
-        "jörg.müller@bücher.example",
-        "用户@例子.广告",
-        "\u0434\u0436\u0443\u043c\u043b\u0430@\u0434\u0436\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444",
-        '"Jörg Müller" <jorg@example.de>',
-        "Zoë 📧 <zoe@example.com>",
+        ("2024-05-01T12:00:00.123Z", datetime(2024, 5, 1, 12, 0, 0, 123_000, tzinfo=UTC)),
+        ("2018-10-08T14:05:45 +0000", datetime(2018, 10, 8, 14, 5, 45, tzinfo=UTC)),  # documented form
+        ("2018-10-08T14:05:45+0000", datetime(2018, 10, 8, 14, 5, 45, tzinfo=UTC)),
+        (
+            "2024-05-01T12:00:00.123456+00:00",
+            datetime(2024, 5, 1, 12, 0, 0, 123_456, tzinfo=UTC),
+        ),  # LocalStack
+        ("2024-05-01T14:00:00+02:00", datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)),
+        ("2024-05-01T12:00:00", datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)),  # no offset: UTC
+        (" 2024-05-01T12:00:00Z\n", datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)),
     ],
 )
-def test_non_ascii_recipient_passes_through_as_utf8(address: str) -> None:
-    event = load_event("event_delivery")
-    event["delivery"]["recipients"] = [address]
-
-    (line,) = lines_for(event)
-
-    assert line.startswith(f"4F1A22C0D3E: to=<{address}>, relay=")
-    assert address.encode("utf-8") in line.encode("utf-8")
+def test_accepted_forms(text: str, expected: datetime) -> None:
+    assert parse_ses_timestamp(text) == expected
 
 
-def test_non_ascii_diagnostic_passes_through() -> None:
-    event = load_event("event_bounce")
-    event["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = (
-        "smtp; 550 5.1.1 Benutzer unbekannt: Empfänger ✉ (Postfach)"
-    )
-
-    assert lines_for(event)[0].endswith(
-        "response=(smtp; 550 5.1.1 Benutzer unbekannt: Empfänger ✉ (Postfach))"
-    )
+@pytest.mark.parametrize("value", [None, "", "yesterday", "2024-13-01T00:00:00Z", 1714564800, 1.5, [], {}])
+def test_unreadable_values_give_none(value: Any) -> None:
+    assert parse_ses_timestamp(value) is None
 
 
-# --- Log injection: no value can forge a line or break the line's structure ---
-
-FORGED = "\nMay  1 12:00:00 relay postfix/smtp[1]: FAKE1: to=<x@example.net>, status=sent (250 Ok FAKE)"
-LINE_BREAKERS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
-
-
-def _inject_everywhere(text: str) -> dict[str, Any]:
-    event = load_event("event_bounce")
-    bounce = event["bounce"]
-    bounce["bounceType"] = "Permanent" + text
-    bounce["bounceSubType"] = "General" + text
-    bounce["reportingMTA"] = "dsn; mta" + text
-    bounce["remoteMtaIp"] = "203.0.113.20" + text
-    bounce["bouncedRecipients"][0].update(
-        emailAddress="alice@example.net" + text, diagnosticCode="550" + text
-    )
-    event["mail"]["messageId"] = SES_ID + text
-    return event
+def test_elapsed_milliseconds() -> None:
+    assert elapsed_ms("2024-05-01T12:00:00.123Z", "2024-05-01T12:00:01.512Z") == 1389
+    assert elapsed_ms("2024-05-01T12:00:00.123Z", "2024-05-02T08:14:03.000Z") == 72_842_877
 
 
-@pytest.mark.parametrize("breaker", LINE_BREAKERS)
-def test_no_field_can_break_the_line(breaker: str) -> None:
-    event = _inject_everywhere(FORGED.replace("\n", breaker))
-
-    lines = event_to_log_lines(event, lambda _ses_id: QUEUE_ID + breaker + "FAKE2: to=<y>")
-
-    assert len(lines) == 1
-    assert lines[0].splitlines() == lines[0:1]
-    assert not any(character in lines[0] for character in "".join(LINE_BREAKERS))
+def test_elapsed_across_offsets_and_forms() -> None:
+    assert elapsed_ms("2018-10-08T14:05:45 +0000", "2018-10-08T16:05:45.5+02:00") == 500
 
 
-def test_forged_line_becomes_visible_text_on_the_same_line() -> None:
-    event = load_event("event_bounce")
-    event["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "smtp; 550 unknown" + FORGED
-
-    assert lines_for(event)[0].endswith(
-        "response=(smtp; 550 unknown May  1 12:00:00 relay postfix/smtp[1]: FAKE1: to=<x@example.net>, "
-        "status=sent (250 Ok FAKE))"
-    )
+def test_elapsed_truncates_sub_millisecond_parts() -> None:
+    assert elapsed_ms("2024-05-01T12:00:00.000000Z", "2024-05-01T12:00:00.000999Z") == 0
 
 
-def test_terminal_escapes_and_other_controls_are_neutralised() -> None:
-    event = load_event("event_delivery")
-    event["delivery"]["smtpResponse"] = "250 ok \x1b[2J\x1b[31mred\x00\x07\x7f\u202egnp.exe\ud800"
-
-    assert lines_for(event)[0].endswith("response=(250 ok ?[2J?[31mred????gnp.exe?)")
-    lines_for(event)[0].encode("utf-8")  # a lone surrogate would make the syslog write fail
-
-
-def test_every_field_is_bounded() -> None:
-    event = _inject_everywhere("x" * 5000)
-    event["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "d" * 5000
-
-    (line,) = event_to_log_lines(event, lambda _ses_id: "Q" * 5000)
-
-    values = re.fullmatch(
-        r"(?P<prefix>Q+…): to=<(?P<to>[^>]+)>, relay=(?P<relay>[^,]+), dsn=(?P<dsn>[^,]+), "
-        r"status=bounced \((?P<detail>[^)]+)\), delay=1389ms, ses_id=(?P<ses_id>[^,]+), "
-        r"response=\((?P<response>d+…)\)",
-        line,
-    )
-    assert values is not None
-    assert {name: len(value) for name, value in values.groupdict().items()} == {
-        "prefix": 1000,
-        "to": 1000,
-        "relay": 1000,
-        "dsn": len("5.1.1"),
-        "detail": 1000,
-        "ses_id": 1000,
-        "response": 1000,
-    }
-    assert all(value.endswith("…") for name, value in values.groupdict().items() if name != "dsn")
+def test_elapsed_is_never_negative() -> None:
+    assert elapsed_ms("2024-05-01T12:00:01Z", "2024-05-01T12:00:00Z") == 0
 
 
 @pytest.mark.parametrize(
-    "event",
-    [
-        {"eventType": "Explosion", "mail": {"messageId": SES_ID}},
-        {"eventType": "Bounce"},
-        {"eventType": "Bounce", "mail": {}},
-        {"mail": {"messageId": SES_ID}},
-        ["not", "an", "object"],
-    ],
+    ("start", "end"), [(None, "2024-05-01T12:00:00Z"), ("2024-05-01T12:00:00Z", None), ("x", "y")]
 )
-def test_unusable_event_is_poison(event: Any) -> None:
-    with pytest.raises(PoisonMessage):
-        event_to_log_lines(event, scenario_queue_ids)
+def test_elapsed_is_none_when_a_side_is_unknown(start: Any, end: Any) -> None:
+    assert elapsed_ms(start, end) is None

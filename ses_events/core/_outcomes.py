@@ -2,7 +2,7 @@
 
 One function per event type turns the event into ``RecipientOutcome``s: which recipients it is
 about, and for each the relay, DSN, status word, detail, delay and response text. Rendering and
-sanitising are someone else's job (``line_format``).
+sanitising are ``_lines``' job.
 
 Rules that apply to every type:
 
@@ -15,19 +15,20 @@ Rules that apply to every type:
 * ``dsn=`` is the enhanced status SES reports for the recipient, if it is a well-formed one, else
   the status word's default from the table (for a Transient bounce: 4.0.0).
 * ``delay=`` is Delivery's ``processingTimeMillis``, otherwise the event's own timestamp minus
-  ``mail.timestamp`` (never negative); None, i.e. no field, when either is missing.
+  ``mail.timestamp`` (never negative); None, i.e. no field, when either is missing or unreadable.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ses_events.json_fields import list_field, non_negative_int_field, object_field, text_field
-from ses_events.line_format import RecipientOutcome
-from ses_events.ses_event import SesEvent
-from ses_events.status_words import (
+from ses_events.core._json import list_field, non_negative_int_field, object_field, text_field
+from ses_events.core._ses_event import SesEvent
+from ses_events.core._status_words import (
     ACCEPTED,
     BOUNCED,
     CLICKED,
@@ -41,7 +42,6 @@ from ses_events.status_words import (
     UNSUBSCRIBED,
     StatusWord,
 )
-from ses_events.timestamps import elapsed_ms
 
 #: ``relay=`` when SES does not name the host that reported the event.
 DEFAULT_RELAY = "amazonses.com"
@@ -58,6 +58,21 @@ _SUCCESS_REPLY_STATUS = re.compile(r"\s*2\d\d[ -](2\.\d{1,3}\.\d{1,3})(?:\s|$)")
 _MTA_NAME_TYPE = re.compile(r"\s*[A-Za-z][A-Za-z0-9-]*;\s*")
 
 _Recipient = tuple[str, Mapping[str, Any]]
+
+_ONE_MILLISECOND = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class RecipientOutcome:
+    """The facts for one recipient's line, before sanitising and rendering."""
+
+    recipient: str
+    relay: str
+    dsn: str
+    status: StatusWord
+    detail: str | None = None
+    delay_ms: int | None = None
+    response: str | None = None
 
 
 def recipient_outcomes(event: SesEvent) -> list[RecipientOutcome]:
@@ -239,6 +254,39 @@ def _status_of_success_reply(reply: str | None) -> str | None:
 
 def _delay_since_accepted(event: SesEvent) -> int | None:
     return elapsed_ms(event.mail.get("timestamp"), event.payload.get("timestamp"))
+
+
+def parse_ses_timestamp(value: object) -> datetime | None:
+    """Parse an SES ISO 8601 timestamp; None when absent or unreadable.
+
+    SES writes ``2024-05-01T12:00:00.123Z`` almost everywhere but one documented example uses
+    ``2018-10-08T14:05:45 +0000`` and LocalStack writes ``+00:00`` with microseconds; Python 3.11's
+    ``fromisoformat`` reads all three. A timestamp without an offset is taken as UTC, the only
+    zone SES uses.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def elapsed_ms(start: object, end: object) -> int | None:
+    """Whole milliseconds from ``start`` to ``end`` (SES timestamps), never negative.
+
+    None when either is missing or unreadable. Clock skew between the SES subsystems that stamp
+    the two values can make the difference slightly negative; a delay below zero means nothing
+    to a reader, so it is reported as 0.
+    """
+    started = parse_ses_timestamp(start)
+    ended = parse_ses_timestamp(end)
+    if started is None or ended is None:
+        return None
+    return max(0, (ended - started) // _ONE_MILLISECOND)
 
 
 def _joined(*parts: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""event_key: the same event always gets the same key, two different events never share one."""
+"""read_ses_event validates an event once; event_key: the same event always gets the same key, two
+different events never share one."""
 
 from __future__ import annotations
 
@@ -10,27 +11,27 @@ from typing import Any
 
 import pytest
 
-from ses_events import PoisonMessage, event_key, unwrap_sqs_body
-from tests.unit.ses_events_fixtures import EVENT_NAMES, FIXTURES
+from ses_events.core import PoisonMessage, SesEvent, event_key, read_ses_event, unwrap_sqs_body
+from tests.unit.ses_events.fixtures import EVENT_NAMES, FIXTURES, SES_ID, load_event
 
 
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8"))
+def key_of(event: dict[str, Any]) -> str:
+    return event_key(read_ses_event(event))
 
 
 def test_key_is_pinned() -> None:
     """A daemon may persist keys across upgrades: changing the recipe must be a deliberate act."""
-    assert event_key(load_event("event_bounce")) == (
+    assert key_of(load_event("event_bounce")) == (
         "Bounce:86aac91ac31510e60e752aa54627aa7eaea07ac01e57ba40e40354318281eafb"
     )
-    assert event_key(load_event("event_rendering_failure")) == (
+    assert key_of(load_event("event_rendering_failure")) == (
         "RenderingFailure:860010f25ce64e569b9abae7c7260f70e7567d3eef8ff2d6531e27c069c892ef"
     )
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
 def test_key_shape(name: str) -> None:
-    assert re.fullmatch(r"[A-Za-z]+:[0-9a-f]{64}", event_key(load_event(name)))
+    assert re.fullmatch(r"[A-Za-z]+:[0-9a-f]{64}", key_of(load_event(name)))
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
@@ -48,7 +49,7 @@ def test_redelivery_in_any_envelope_gives_the_same_key(name: str) -> None:
         for body in (raw_body, json.dumps(envelope), json.dumps(retried, indent=1))
     }
 
-    assert keys == {event_key(load_event(name))}
+    assert keys == {key_of(load_event(name))}
 
 
 def test_key_ignores_the_mail_object_beyond_the_message_id() -> None:
@@ -56,17 +57,17 @@ def test_key_ignores_the_mail_object_beyond_the_message_id() -> None:
     trimmed = copy.deepcopy(event)
     trimmed["mail"] = {"messageId": event["mail"]["messageId"]}
 
-    assert event_key(trimmed) == event_key(event)
+    assert key_of(trimmed) == key_of(event)
 
 
 def test_the_same_event_from_both_producers_shares_a_key() -> None:
     """Identity notifications and event publishing both report this delivery: log it once."""
-    assert event_key(load_event("identity_delivery")) == event_key(load_event("event_delivery"))
-    assert event_key(load_event("identity_complaint")) == event_key(load_event("event_complaint"))
+    assert key_of(load_event("identity_delivery")) == key_of(load_event("event_delivery"))
+    assert key_of(load_event("identity_complaint")) == key_of(load_event("event_complaint"))
 
 
 def test_distinct_reference_events_have_distinct_keys() -> None:
-    keys = {name: event_key(load_event(name)) for name in EVENT_NAMES}
+    keys = {name: key_of(load_event(name)) for name in EVENT_NAMES}
     # The only shared keys are the two deliveries and the two complaints reported by both producers.
     same = {
         frozenset(pair) for pair in itertools.combinations(EVENT_NAMES, 2) if keys[pair[0]] == keys[pair[1]]
@@ -115,14 +116,12 @@ DIFFERENT_EVENTS = [
 
 @pytest.mark.parametrize(("name", "path", "value"), DIFFERENT_EVENTS)
 def test_two_different_events_never_share_a_key(name: str, path: tuple[Any, ...], value: Any) -> None:
-    assert event_key(_variant(name, path, value)) != event_key(load_event(name))
+    assert key_of(_variant(name, path, value)) != key_of(load_event(name))
 
 
 def test_types_with_empty_details_differ_by_type() -> None:
     message = {"messageId": "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"}
-    keys = {
-        event_key({"eventType": event_type, "mail": message}) for event_type in ("Send", "Reject", "Open")
-    }
+    keys = {key_of({"eventType": event_type, "mail": message}) for event_type in ("Send", "Reject", "Open")}
 
     assert len(keys) == 3
 
@@ -132,16 +131,49 @@ def test_key_does_not_depend_on_json_key_order() -> None:
     reordered = json.loads(json.dumps(event, sort_keys=True))
     reordered["bounce"] = dict(reversed(list(reordered["bounce"].items())))
 
-    assert event_key(reordered) == event_key(event)
+    assert key_of(reordered) == key_of(event)
 
 
 def test_key_survives_lone_surrogates_and_non_ascii() -> None:
     event = load_event("event_bounce")
     event["bounce"]["bouncedRecipients"][0]["emailAddress"] = "jörg@bücher.example\ud800"
 
-    assert event_key(event).startswith("Bounce:")
+    assert key_of(event).startswith("Bounce:")
 
 
-def test_unusable_event_is_poison() -> None:
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"eventType": "Explosion", "mail": {"messageId": SES_ID}},
+        {"eventType": "Bounce"},
+        {"eventType": "Bounce", "mail": {}},
+        {"mail": {"messageId": SES_ID}},
+        ["not", "an", "object"],
+    ],
+)
+def test_unusable_event_is_poison(event: Any) -> None:
     with pytest.raises(PoisonMessage):
-        event_key({"eventType": "Bounce", "mail": {}})
+        read_ses_event(event)
+
+
+@pytest.mark.parametrize(
+    ("name", "event_type", "payload_key"),
+    [
+        ("event_bounce", "Bounce", "bounce"),
+        ("identity_delivery", "Delivery", "delivery"),
+        ("event_rendering_failure", "Rendering Failure", "failure"),
+    ],
+)
+def test_the_event_carries_its_type_message_id_mail_and_payload(
+    name: str, event_type: str, payload_key: str
+) -> None:
+    raw = load_event(name)
+
+    assert read_ses_event(raw) == SesEvent(
+        event_type=event_type, message_id=raw["mail"]["messageId"], mail=raw["mail"], payload=raw[payload_key]
+    )
+
+
+def test_a_missing_or_malformed_payload_is_an_empty_mapping() -> None:
+    assert read_ses_event({"eventType": "Bounce", "mail": {"messageId": SES_ID}}).payload == {}
+    assert read_ses_event({"eventType": "Bounce", "mail": {"messageId": SES_ID}, "bounce": [1]}).payload == {}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ses_events.cli import EX_DATAERR, main
-from tests.unit.ses_events_fixtures import FIXTURES, SES_ID
+from tests.unit.ses_events.fixtures import FIXTURES, SES_ID
 
 BOUNCE_LINE = (
     f"{SES_ID}: to=<alice@example.net>, relay=a8-30.smtp-out.amazonses.com[203.0.113.20], dsn=5.1.1, "
@@ -176,7 +176,7 @@ def test_python_dash_m_with_an_ascii_only_terminal(tmp_path: Path) -> None:
     body = tmp_path / "body.json"
     event = (FIXTURES / "raw" / "event_delivery.json").read_text(encoding="utf-8")
     body.write_text(event.replace('"recipients": ["bob@example.org"]', '"recipients": ["用户@例子.广告"]'))
-    environment = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(Path(__file__).parents[2])}
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(Path(__file__).parents[3])}
 
     result = subprocess.run(
         [sys.executable, "-m", "ses_events", "format", str(body)],

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from ses_events import STATUS_WORDS, StatusWord, event_to_log_lines, status_words
-from ses_events.ses_event import PAYLOAD_KEY_BY_TYPE
-from ses_events.status_words import markdown_table, status_word
-from tests.unit.ses_events_fixtures import FIXTURES
+from ses_events.core import STATUS_WORDS, StatusWord, no_queue_ids, status_word, status_words_table
+from ses_events.core import _status_words as status_words
+from ses_events.core._ses_event import PAYLOAD_KEY_BY_TYPE
+from tests.unit.ses_events.fixtures import EVENT_NAMES, lines_for, load_event
 
 STATUS = re.compile(r", status=(?P<word>\S+?)(?: \(|,)")
 
 
 def emitted_words(event: dict) -> set[str]:
-    return {STATUS.search(line)["word"] for line in event_to_log_lines(event)}
+    return {STATUS.search(line)["word"] for line in lines_for(event, no_queue_ids)}
 
 
 def every_event_we_test() -> list[dict]:
-    events = [
-        json.loads(path.read_text(encoding="utf-8")) for path in sorted((FIXTURES / "raw").glob("*.json"))
-    ]
-    partial = json.loads((FIXTURES / "raw" / "event_subscription.json").read_text(encoding="utf-8"))
+    events = [load_event(name) for name in EVENT_NAMES]
+    partial = load_event("event_subscription")
     partial["subscription"]["newTopicPreferences"]["unsubscribeAll"] = False
     events.append(partial)
     events.extend({"eventType": event_type, "mail": {"messageId": "X"}} for event_type in PAYLOAD_KEY_BY_TYPE)
@@ -74,8 +71,8 @@ def test_lookup_by_word() -> None:
     assert status_word("Bounced") is None
 
 
-def test_markdown_table() -> None:
-    table = markdown_table().splitlines()
+def test_status_words_table() -> None:
+    table = status_words_table().splitlines()
 
     assert table[:3] == [
         "| status | SES event | dsn (default) | meaning |",
@@ -84,31 +81,24 @@ def test_markdown_table() -> None:
         "(nothing has reached the recipient yet). |",
     ]
     assert len(table) == 2 + len(STATUS_WORDS)
-    assert markdown_table().endswith("|\n")
+    assert status_words_table().endswith("|\n")
 
 
-PACKAGE_README = Path(__file__).parents[2] / "ses_events" / "README.md"
+PACKAGE_README = Path(__file__).parents[4] / "ses_events" / "README.md"
 
 
 def test_package_readme_carries_the_generated_table() -> None:
     readme = PACKAGE_README.read_text(encoding="utf-8")
     table = readme.split("<!-- status-words:begin -->\n")[1].split("<!-- status-words:end -->")[0]
 
-    assert table == markdown_table()
+    assert table == status_words_table()
 
 
 def test_package_readme_examples_are_real_output() -> None:
     readme = PACKAGE_README.read_text(encoding="utf-8")
     examples = [line for line in readme.splitlines() if line.startswith("4F1A22C0D3E: ")]
-    ses_id = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f-000000"
-    produced = {
-        line
-        for name in ("event_delivery", "event_bounce", "event_complaint")
-        for line in event_to_log_lines(
-            json.loads((FIXTURES / "raw" / f"{name}.json").read_text(encoding="utf-8")),
-            {ses_id: "4F1A22C0D3E"}.get,
-        )
-    }
+    names = ("event_delivery", "event_bounce", "event_complaint")
+    produced = {line for name in names for line in lines_for(load_event(name))}
 
     assert len(examples) == 3
     assert set(examples) == produced

@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from ses_events import MessageKind, PoisonMessage, unwrap_sqs_body
-from tests.unit.ses_events_fixtures import EVENT_NAMES, FIXTURES, NON_EVENT_FIXTURES, SES_ID, fixture_text
+from ses_events.core import MessageKind, PoisonMessage, read_ses_event, unwrap_sqs_body
+from tests.unit.ses_events.fixtures import (
+    EVENT_NAMES,
+    FIXTURES,
+    NON_EVENT_FIXTURES,
+    SES_ID,
+    fixture_text,
+    load_event,
+)
 
 
 def sns_notification(message: str, **extra: Any) -> str:
@@ -42,7 +49,7 @@ def test_raw_delivery_body_is_the_event(name: str) -> None:
     unwrapped = unwrap_sqs_body(fixture_text(f"raw/{name}.json"))
 
     assert unwrapped.kind is MessageKind.SES_EVENT
-    assert unwrapped.event == json.loads(fixture_text(f"raw/{name}.json"))
+    assert unwrapped.event == read_ses_event(load_event(name))
     assert unwrapped.sns_envelope is None
 
 
@@ -51,7 +58,7 @@ def test_sns_envelope_body_is_unwrapped_to_the_event(name: str) -> None:
     unwrapped = unwrap_sqs_body(fixture_text(f"sns/{name}.json"))
 
     assert unwrapped.kind is MessageKind.SES_EVENT
-    assert unwrapped.event == json.loads(fixture_text(f"raw/{name}.json"))
+    assert unwrapped.event == read_ses_event(load_event(name))
     assert unwrapped.sns_envelope is not None
     assert unwrapped.sns_envelope["Type"] == "Notification"
 
@@ -64,12 +71,14 @@ def test_sns_envelope_body_is_unwrapped_to_the_event(name: str) -> None:
     ],
 )
 def test_reference_sns_examples(fixture: str, type_field: str) -> None:
+    message = json.loads(json.loads(fixture_text(fixture))["Message"])
+
     unwrapped = unwrap_sqs_body(fixture_text(fixture))
 
     assert unwrapped.kind is MessageKind.SES_EVENT
-    assert unwrapped.event is not None
-    assert unwrapped.event[type_field] == "Delivery"
-    assert unwrapped.event["mail"]["messageId"] == SES_ID
+    assert unwrapped.event == read_ses_event(message)
+    assert message[type_field] == unwrapped.event.event_type == "Delivery"
+    assert unwrapped.event.message_id == SES_ID
 
 
 def test_reference_raw_delivery_example_equals_the_sns_message() -> None:
@@ -149,7 +158,7 @@ def test_unknown_fields_are_ignored() -> None:
     envelope["Message"] = json.dumps(event)
     envelope["MessageAttributes"] = {"source": {"Type": "String", "Value": "billing"}}
 
-    assert unwrap_sqs_body(json.dumps(envelope)).event == event
+    assert unwrap_sqs_body(json.dumps(envelope)).event == read_ses_event(event)
 
 
 # --- Poison: a clear reason, never a crash ---

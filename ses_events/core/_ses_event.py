@@ -1,19 +1,30 @@
-"""What makes a JSON object an SES event, for both SES producers.
+"""``SesEvent``: the one validated event type the core passes around, and its identity.
 
 Identity feedback notifications name the type in ``notificationType``; configuration-set event
 publishing names it in ``eventType``. Apart from that field the two formats are the same, so the
-rest of the library works on a ``SesEvent`` and never needs to know which producer sent it.
+body is validated once (``read_ses_event``, called by ``unwrap_sqs_body``) and everything after it
+works on a ``SesEvent`` and never needs to know which producer sent it.
+
+``event_key`` identifies one event, to drop duplicates. SQS delivers at least once and SNS
+retries, so the same event can arrive twice, in a different SNS envelope (or with raw delivery, no
+envelope at all). The key therefore ignores the envelope and is computed from the event alone: its
+type, ``mail.messageId`` and the whole type-specific object (``bounce``, ``delivery``, ...), which
+carries the timestamps, feedback IDs and recipient lists that tell two events of one message apart.
+The ``mail`` object is left out on purpose: it describes the message, not the event, and the two
+SES producers fill it differently, so leaving it out lets the same bounce reported by both collapse
+into one key when their details agree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ses_events.errors import PoisonMessage, quoted
-from ses_events.json_fields import json_type_name, object_field
+from ses_events.core._json import PoisonMessage, json_type_name, object_field, quoted
 
 #: The field that names the event type: event publishing, then identity notifications.
 TYPE_FIELDS = ("eventType", "notificationType")
@@ -73,6 +84,26 @@ def read_ses_event(obj: object) -> SesEvent:
         raise PoisonMessage(f"{event_type} event has no mail.messageId")
     payload = object_field(obj, PAYLOAD_KEY_BY_TYPE[event_type])
     return SesEvent(event_type=event_type, message_id=message_id, mail=mail, payload=payload)
+
+
+def event_key(event: SesEvent) -> str:
+    """``<EventType>:<sha256 hex>``; equal for redeliveries of one event, different for any two events.
+
+    Raises PoisonMessage for an event nested too deeply to serialise again.
+    """
+    # sort_keys: JSON key order is not meaningful, so it must not change the key.
+    # ensure_ascii: lone surrogates from JSON escapes must still hash; it is also byte-stable.
+    try:
+        canonical = json.dumps(
+            [event.event_type, event.message_id, event.payload],
+            sort_keys=True,
+            ensure_ascii=True,
+            separators=(",", ":"),
+        )
+    except RecursionError:  # json.loads read it, but a deeper call stack may not write it back
+        raise PoisonMessage(f"{event.event_type} event is nested too deeply to identify") from None
+    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    return f"{event.event_type.replace(' ', '')}:{digest}"
 
 
 def _event_type(obj: Mapping[str, Any]) -> str:
