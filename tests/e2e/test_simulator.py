@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from devstack import tls
 from devstack.event_json import SNS_SUBJECT, sns_message
 from devstack.mailhog import MailHogStandIn
 from devstack.net import LOOPBACK, free_port, wait_for_banner
@@ -28,7 +29,6 @@ from devstack.ses_smtp import THROTTLED
 from devstack.tls import create_pki
 from ses_events.formatting import format_sqs_body
 from tests.e2e.conftest import SIMULATOR, make_message
-from tests.harness import tls
 from tests.harness.mailhog_client import MailHogClient, header
 from tests.harness.waiting import wait_until
 
