@@ -1,7 +1,7 @@
 """Generate the README's reference tables from their sources of truth: `python -m tools.docs`.
 
 - the settings table and compose.yaml's own variables, from entrypoint/settings/schema.py;
-- the status words of the event logger's lines, from ses_events/status_words.py.
+- the status words of the event logger's lines, from ses_events/core/_status_words.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from entrypoint.settings.schema import COMPOSE_VARIABLES, SETTINGS
-from ses_events.status_words import markdown_table as status_words_table
+from ses_events.core import status_words_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
