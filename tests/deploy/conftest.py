@@ -11,7 +11,6 @@ EC2, Logs, CloudWatch or KMS.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import boto3
 import pytest
 
 from tests.deploy import cfn
+from tests.harness.waiting import wait_until
 
 LOCALSTACK_PARAMETERS = {
     **cfn.REQUIRED_PARAMETERS,
@@ -49,14 +49,13 @@ class DeployedStack:
 
 
 def wait_for_stack(client: Any, name: str, timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The stack once CloudFormation has finished with it (whether it succeeded or not)."""
+
+    def finished() -> dict[str, Any] | None:
         stack = client.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("_IN_PROGRESS"):
-            return stack
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"stack {name} still {stack['StackStatus']} after {timeout} s")
-        time.sleep(0.5)
+        return None if stack["StackStatus"].endswith("_IN_PROGRESS") else stack
+
+    return wait_until(finished, timeout=timeout, what=f"stack {name} to finish", interval=0.5)
 
 
 @pytest.fixture(scope="module")

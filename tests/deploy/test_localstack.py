@@ -8,7 +8,6 @@ are compared with what was deployed (test_iam.py checks their scope).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from ses_events import MessageKind, format_sqs_body
 from ses_events.sqs_body import SES_VALIDATION_TEXT
 from tests.deploy import cfn
 from tests.deploy.conftest import LOCALSTACK_PARAMETERS, DeployedStack
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.localstack
 
@@ -37,11 +37,8 @@ def receive_until(
     """Receive until `count` wanted messages arrived; every message received is returned."""
     sqs = stack.client("sqs")
     received: list[Message] = []
-    deadline = time.monotonic() + timeout
-    while sum(map(wanted, received)) < count:
-        assert time.monotonic() < deadline, (
-            f"only {sum(map(wanted, received))} of {count} arrived: {received}"
-        )
+
+    def enough_arrived() -> bool:
         response = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=10,
@@ -49,7 +46,11 @@ def receive_until(
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
             **receive,
         )
-        received += response.get("Messages", [])
+        received.extend(response.get("Messages", []))
+        return sum(map(wanted, received)) >= count
+
+    # Each receive long-polls for a second already: no pause between them.
+    wait_until(enough_arrived, timeout=timeout, what=f"{count} wanted message(s) in {queue_url}", interval=0)
     return received
 
 
@@ -101,7 +102,9 @@ def test_a_message_published_to_the_topic_arrives_in_the_queue(events_stack: Dep
     assert envelope["MessageId"] == published["MessageId"]
 
 
-def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(events_stack: DeployedStack) -> None:
+def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
+    events_stack: DeployedStack,
+) -> None:
     outputs = events_stack.outputs
     template = cfn.load()
     max_receives = template["Resources"]["EventsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
@@ -119,10 +122,14 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(events_stack
     assert counts == list(range(1, max_receives + 1))
 
     # The next receive finds its count past maxReceiveCount: SQS moves it instead of returning it.
-    response = events_stack.client("sqs").receive_message(
-        QueueUrl=outputs["EventsQueueUrl"], MaxNumberOfMessages=10, WaitTimeSeconds=1
+    # A sentinel published after it shows that receives which could have returned it happened.
+    sentinel = f"sentinel {uuid.uuid4()}"
+    events_stack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=sentinel)
+    after = receive_until(
+        events_stack, outputs["EventsQueueUrl"], lambda m: envelope_of(m).get("Message") == sentinel
     )
-    assert not [m for m in response.get("Messages", []) if is_poison(m)]
+    delete(events_stack, outputs["EventsQueueUrl"], after)
+    assert not [m for m in after if is_poison(m)]
     (dead,) = receive_until(events_stack, outputs["EventsDeadLetterQueueUrl"], is_poison)
     delete(events_stack, outputs["EventsDeadLetterQueueUrl"], [dead])
 

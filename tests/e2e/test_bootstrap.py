@@ -1,4 +1,4 @@
-"""deploy/bootstrap.py against LocalStack: what it creates, that a second run changes nothing, that it
+"""deploy/bootstrap against LocalStack: what it creates, that a second run changes nothing, that it
 puts back what drifted, and that it never prints the SMTP password. The SES v2 path, which LocalStack
 does not emulate, is checked against botocore's own model of the SES v2 API."""
 
@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 
 from deploy.bootstrap import SES_V1_EVENT_TYPES, SES_V2_EVENT_TYPES, Bootstrap, Names, Options
 from tests.e2e.conftest import run_bootstrap
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.localstack
 
@@ -110,9 +111,12 @@ def test_creates_the_whole_pipeline_and_prints_the_appliance_settings(localstack
     assert destination["SNSDestination"]["TopicARN"] == topic_arn
 
     # The queue URL printed works, and SES's topic-validation message came through the subscription.
-    received = aws["sqs"].receive_message(QueueUrl=settings["SES_EVENTS_QUEUE_URL"], WaitTimeSeconds=2)
-    bodies = [json.loads(m["Body"])["Message"] for m in received.get("Messages", [])]
-    assert "Successfully validated SNS topic for Amazon SES event publishing." in bodies
+    def validation_arrived() -> bool:
+        received = aws["sqs"].receive_message(QueueUrl=settings["SES_EVENTS_QUEUE_URL"], WaitTimeSeconds=1)
+        bodies = [json.loads(m["Body"])["Message"] for m in received.get("Messages", [])]
+        return "Successfully validated SNS topic for Amazon SES event publishing." in bodies
+
+    wait_until(validation_arrived, timeout=20, what="SES's topic-validation message in the queue", interval=0)
 
 
 def test_second_run_changes_nothing(localstack_url):
