@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ses_events.config import DEFAULT_CONFIG, DaemonConfig
 from ses_events.core import PoisonMessage, QueueIdLookup, format_sqs_body, no_queue_ids, parse_sent_line
+from ses_events.daemon.config import DEFAULT_CONFIG, DaemonConfig
 
 EX_OK = 0
 EX_DATAERR = 65  # sysexits.h; os.EX_DATAERR does not exist on every platform
@@ -71,7 +71,7 @@ def _add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _run_daemon(args: argparse.Namespace) -> int:
-    from ses_events.daemon import Daemon  # deferred: imports the AWS SDK
+    from ses_events.daemon.sqs_loop import Daemon  # deferred: threads, SQLite and, once running, the AWS SDK
 
     try:
         config = DaemonConfig.load(Path(args.config))

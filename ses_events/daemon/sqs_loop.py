@@ -1,4 +1,4 @@
-"""The daemon: long-poll SQS with a few workers, hand each batch to BatchProcessor, delete.
+"""The daemon's loop: long-poll SQS with a few workers, hand each batch to BatchProcessor, delete.
 
 Failure paths, each explicit:
 - SQS or network errors: exponential backoff with jitter, then try again, forever.
@@ -13,6 +13,7 @@ Failure paths, each explicit:
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sys
 import threading
@@ -20,12 +21,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from ses_events.backoff import Backoff
-from ses_events.batch import BatchProcessor, SqsMessage
-from ses_events.config import DaemonConfig
-from ses_events.mail_log_follower import MailLogFollower
-from ses_events.state import State
-from ses_events.syslog_writer import SyslogWriter
+from ses_events.daemon.batch import BatchProcessor, SqsMessage
+from ses_events.daemon.config import DaemonConfig
+from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.store import LoggerStore
+from ses_events.daemon.syslog_writer import SyslogWriter
 
 # sysexits.h: an internal error. supervisord restarts the logger; nothing unwritten was deleted.
 EX_SOFTWARE = 70
@@ -34,6 +34,23 @@ EX_SOFTWARE = 70
 def report(message: str) -> None:
     """The daemon's own diagnostics go to stderr (the container's log), not to the mail log."""
     print(f"ses-events: {message}", file=sys.stderr, flush=True)
+
+
+class Backoff:
+    """Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
+
+    def __init__(self, base: float = 0.5, cap: float = 30.0):
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """Seconds to wait after one more failure; full jitter spreads workers apart."""
+        self.failures += 1
+        return random.uniform(0, min(self.cap, self.base * 2 ** min(self.failures, 16)))  # noqa: S311
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 def _sqs_client(config: DaemonConfig):
@@ -55,9 +72,9 @@ def _sqs_client(config: DaemonConfig):
 class Daemon:
     def __init__(self, config: DaemonConfig):
         self.config = config
-        self.state = State(Path(config.state_file))
-        self.follower = MailLogFollower(config.mail_log, self.state)
-        self.processor = BatchProcessor(self.state, self.follower, config.relay_hostname)
+        self.store = LoggerStore(Path(config.state_file))
+        self.follower = MailLogFollower(config.mail_log, self.store)
+        self.processor = BatchProcessor(self.store, self.follower, config.relay_hostname)
         self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]
@@ -152,6 +169,6 @@ class Daemon:
         for lock in self._busy:
             with lock:
                 pass  # wait for the batch in flight
-        self.state.close()
+        self.store.close()
         report("stopped")
         return EX_SOFTWARE if self.failed else 0

@@ -10,20 +10,20 @@ import os
 import threading
 
 from ses_events.core import parse_sent_line
-from ses_events.state import State
+from ses_events.daemon.store import LoggerStore
 
 # Read in large slices: a mail log can be hundreds of MB at first start.
 CHUNK_BYTES = 1 << 20
 
 
 class MailLogFollower:
-    def __init__(self, path: str, state: State):
+    def __init__(self, path: str, store: LoggerStore):
         self.path = path
-        self._state = state
+        self._store = store
         self._lock = threading.Lock()
-        # (inode, offset) as last saved: read from the state once, written only when it moves, so
+        # (inode, offset) as last saved: read from the store once, written only when it moves, so
         # an idle log costs no database write per batch.
-        self._cursor = state.cursor(path)
+        self._cursor = store.cursor(path)
 
     def catch_up(self) -> int:
         """Read everything written since the last call; returns how many queue IDs were learned."""
@@ -50,12 +50,12 @@ class MailLogFollower:
                         sent = parse_sent_line(raw_line.decode("utf-8", errors="replace"))
                         if sent is not None:
                             pairs.append(sent)
-                    self._state.remember_queue_ids(pairs)
+                    self._store.remember_queue_ids(pairs)
                     learned += len(pairs)
                 # The cursor stops before an unfinished line, so a restart re-reads it whole.
                 cursor = (inode, handle.tell() - len(partial))
                 if cursor != self._cursor:
-                    self._state.save_cursor(self.path, *cursor)
+                    self._store.save_cursor(self.path, *cursor)
                     self._cursor = cursor
                 return learned
 

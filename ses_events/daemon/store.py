@@ -1,14 +1,15 @@
-"""The logger's memory, in one SQLite file on the log volume, so it survives restarts.
+"""``LoggerStore``: the logger's memory, in one SQLite file on the log volume, so it survives restarts.
 
 - ``queue_ids``: SES message ID -> Postfix queue ID, learned from Postfix's status=sent lines.
-- ``events``: every SES event already handled, by ``event_key``, with the lines it produced:
-  ``pending`` while they are being written, ``done`` once syslog took them all. A redelivered
-  ``done`` event writes nothing; a ``pending`` one (we died mid-write) writes only the lines the
-  mail log does not already hold. That is how no event is lost and no line is written twice.
+- ``events``: every SES event already handled, by ``event_key``, with the lines it produced and
+  its ``progress``: ``pending`` while they are being written, ``done`` once syslog took them all.
+  A redelivered ``done`` event writes nothing; a ``pending`` one (we died mid-write) writes only
+  the lines the mail log does not already hold. That is how no event is lost and no line is
+  written twice.
 - ``poison``: SQS message IDs already reported as poison, so each is reported once.
 - ``cursor``: how far the mail log has been read.
 
-Every table is bounded: the oldest rows go first.
+Every table is bounded: the oldest rows go first, checked every ``trim_every`` writes to it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 # SES can report a complaint days after the send, and SQS keeps a message at most 14 days.
@@ -33,24 +35,45 @@ CREATE TABLE IF NOT EXISTS queue_ids (
     ses_message_id TEXT PRIMARY KEY, queue_id TEXT NOT NULL, learned_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS queue_ids_age ON queue_ids (learned_at);
 CREATE TABLE IF NOT EXISTS events (
-    event_key TEXT PRIMARY KEY, state TEXT NOT NULL, lines TEXT NOT NULL, updated_at REAL NOT NULL);
+    event_key TEXT PRIMARY KEY, progress TEXT NOT NULL, lines TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_age ON events (updated_at);
 CREATE TABLE IF NOT EXISTS poison (sqs_message_id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS cursor (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL);
 """
 
 
+class Progress(StrEnum):
+    """How far an event's lines got."""
+
+    PENDING = "pending"  # recorded before writing; we may have died mid-write
+    DONE = "done"  # syslog took every line
+
+
 @dataclass(frozen=True)
 class KnownEvent:
-    state: str  # "pending" or "done"
+    progress: Progress
     lines: tuple[str, ...]
 
 
-class State:
+@dataclass(frozen=True)
+class Bounds:
+    """How many rows each table keeps, and how often (in writes to it) that is enforced."""
+
+    queue_ids: int = MAX_QUEUE_IDS
+    events: int = MAX_EVENTS
+    poison: int = MAX_POISON
+    trim_every: int = TRIM_EVERY
+
+
+DEFAULT_BOUNDS = Bounds()
+
+
+class LoggerStore:
     """Thread-safe: one connection, one lock, short transactions."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bounds: Bounds = DEFAULT_BOUNDS):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.bounds = bounds
         self._lock = threading.Lock()
         self._writes: dict[str, int] = {}
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -59,6 +82,7 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _upgrade(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -73,7 +97,7 @@ class State:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO queue_ids VALUES (?, ?, ?)", rows)
-            self._trim("queue_ids", "learned_at", MAX_QUEUE_IDS)
+            self._trim("queue_ids", "learned_at", self.bounds.queue_ids)
             self._db.execute("COMMIT")
 
     def queue_id_for(self, ses_message_id: str) -> str | None:
@@ -89,27 +113,27 @@ class State:
         if not keys:
             return {}
         placeholders = ",".join("?" * len(keys))
-        query = f"SELECT event_key, state, lines FROM events WHERE event_key IN ({placeholders})"  # noqa: S608
+        query = f"SELECT event_key, progress, lines FROM events WHERE event_key IN ({placeholders})"  # noqa: S608
         with self._lock:
             rows = self._db.execute(query, keys).fetchall()
-        return {key: KnownEvent(state, tuple(json.loads(lines))) for key, state, lines in rows}
+        return {key: KnownEvent(Progress(value), tuple(json.loads(lines))) for key, value, lines in rows}
 
     def mark_pending(self, events: dict[str, tuple[str, ...]]) -> None:
         """Record, before writing, what is about to be written for each event."""
-        self._set_state(events, "pending")
+        self._record(events, Progress.PENDING)
 
     def mark_done(self, events: dict[str, tuple[str, ...]]) -> None:
-        self._set_state(events, "done")
+        self._record(events, Progress.DONE)
 
-    def _set_state(self, events: dict[str, tuple[str, ...]], state: str) -> None:
+    def _record(self, events: dict[str, tuple[str, ...]], progress: Progress) -> None:
         if not events:
             return
         now = time.time()
-        rows = [(key, state, json.dumps(lines), now) for key, lines in events.items()]
+        rows = [(key, str(progress), json.dumps(lines), now) for key, lines in events.items()]
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", rows)
-            self._trim("events", "updated_at", MAX_EVENTS)
+            self._trim("events", "updated_at", self.bounds.events)
             self._db.execute("COMMIT")
 
     # --- poison ------------------------------------------------------------------------------
@@ -120,7 +144,7 @@ class State:
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO poison VALUES (?, ?)", (sqs_message_id, time.time())
             )
-            self._trim("poison", "seen_at", MAX_POISON)
+            self._trim("poison", "seen_at", self.bounds.poison)
             self._db.execute("COMMIT")
         return cursor.rowcount == 1
 
@@ -135,13 +159,23 @@ class State:
             self._db.execute("INSERT OR REPLACE INTO cursor VALUES (?, ?, ?)", (path, inode, offset))
 
     def _trim(self, table: str, age_column: str, limit: int) -> None:
-        self._writes[table] = self._writes.get(table, 0) + 1
-        if self._writes[table] % TRIM_EVERY != 1:
+        """Delete the oldest rows beyond ``limit``, on the first write and every ``trim_every``-th after."""
+        writes = self._writes.get(table, 0)
+        self._writes[table] = writes + 1
+        if writes % self.bounds.trim_every != 0:
             return
         (count,) = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - fixed names
         if count > limit:
+            # rowid breaks ties: rows written in one transaction share their time.
             self._db.execute(
                 f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - fixed names
-                f"(SELECT rowid FROM {table} ORDER BY {age_column} LIMIT ?)",
+                f"(SELECT rowid FROM {table} ORDER BY {age_column}, rowid LIMIT ?)",
                 (count - limit,),
             )
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Bring a store written by an earlier version to the current schema, keeping its rows."""
+    event_columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    if "state" in event_columns:  # the column's name until the daemon got its own folder
+        db.execute("ALTER TABLE events RENAME COLUMN state TO progress")

@@ -15,15 +15,15 @@ another worker is writing at that moment is left in the queue, neither written n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ses_events.core import FormattedMessage, PoisonMessage, format_sqs_body
-from ses_events.in_flight import InFlight
-from ses_events.mail_log_follower import MailLogFollower
-from ses_events.state import State
-from ses_events.syslog_writer import SEVERITY_ERR, SyslogUnavailable, SyslogWriter
+from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.store import LoggerStore, Progress
+from ses_events.daemon.syslog_writer import SEVERITY_ERR, SyslogUnavailable, SyslogWriter
 
 SqsMessage = Mapping[str, Any]
 
@@ -34,6 +34,32 @@ class BatchOutcome:
     syslog_error: str | None = None
 
 
+class InFlight:
+    """The events this process's workers are writing right now.
+
+    Two workers can hold the same event at once: SQS's at-least-once delivery can hand the very
+    same message to two receivers, and SNS can publish an event twice. The store alone cannot tell
+    "pending because another worker is writing it" from "pending because we crashed", so a worker
+    claims an event's key here before it even looks the key up, and releases it once the event is
+    recorded as done (or left for a retry).
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, keys: Iterable[str]) -> set[str]:
+        """Claim every key no other worker holds; returns the ones claimed."""
+        with self._lock:
+            free = set(keys) - self._keys
+            self._keys |= free
+        return free
+
+    def release(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            self._keys.difference_update(keys)
+
+
 def _poison_line(message: SqsMessage, reason: str) -> str:
     return (
         f"{message.get('MessageId', 'unknown')}: poison SQS message left in the queue for its "
@@ -42,8 +68,8 @@ def _poison_line(message: SqsMessage, reason: str) -> str:
 
 
 class BatchProcessor:
-    def __init__(self, state: State, follower: MailLogFollower, relay_hostname: str | None = None):
-        self.state = state
+    def __init__(self, store: LoggerStore, follower: MailLogFollower, relay_hostname: str | None = None):
+        self.store = store
         self.follower = follower
         self.relay_hostname = relay_hostname
         self.in_flight = InFlight()
@@ -55,11 +81,11 @@ class BatchProcessor:
         for message in messages:
             try:
                 formatted = format_sqs_body(
-                    message.get("Body", ""), self.state.queue_id_for, self.relay_hostname
+                    message.get("Body", ""), self.store.queue_id_for, self.relay_hostname
                 )
             except PoisonMessage as poison:
                 # Not deleted: the redrive policy moves it to the DLQ after maxReceiveCount.
-                if self.state.first_time_poison(str(message.get("MessageId"))):
+                if self.store.first_time_poison(str(message.get("MessageId"))):
                     writer.write([_poison_line(message, poison.reason)], SEVERITY_ERR)
                 continue
             if formatted.event_key is None:
@@ -77,7 +103,7 @@ class BatchProcessor:
             outcome.syslog_error = str(error)
             return outcome
 
-        # Claimed before the state is read: a worker that looked first and claimed second could
+        # Claimed before the store is read: a worker that looked first and claimed second could
         # write an event another worker finished in between.
         claimed = self.in_flight.claim(str(formatted.event_key) for _, formatted in events)
         try:
@@ -93,7 +119,7 @@ class BatchProcessor:
         writer: SyslogWriter,
         outcome: BatchOutcome,
     ) -> None:
-        known = self.state.known_events(claimed)
+        known = self.store.known_events(claimed)
         owners: dict[str, list[SqsMessage]] = {}
         # Each event's lines as recorded: what we write now, or wrote before we died.
         recorded: dict[str, tuple[str, ...]] = {}
@@ -106,7 +132,7 @@ class BatchProcessor:
                 # write fail. It comes back after the visibility timeout, recognised as done.
                 continue
             previous = known.get(key)
-            if previous is not None and previous.state == "done":
+            if previous is not None and previous.progress is Progress.DONE:
                 outcome.deletable.append(message)  # a duplicate delivery: already logged
             elif key in owners:
                 owners[key].append(message)  # the same event twice in one batch
@@ -119,7 +145,7 @@ class BatchProcessor:
         recovering = [line for key, lines in recorded.items() if key in known for line in lines]
         already = self.follower.contains(tuple(recovering)) if recovering else set()
 
-        self.state.mark_pending(recorded)
+        self.store.mark_pending(recorded)
         written: dict[str, tuple[str, ...]] = {}
         try:
             for key, lines in recorded.items():
@@ -129,4 +155,4 @@ class BatchProcessor:
         except SyslogUnavailable as error:
             outcome.syslog_error = str(error)
         finally:
-            self.state.mark_done(written)
+            self.store.mark_done(written)

@@ -1,0 +1,70 @@
+"""BatchProcessor with its real parts: the SQLite store, the mail-log follower, a syslog socket."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from ses_events.core import format_sqs_body
+from ses_events.daemon.batch import BatchProcessor
+from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.store import LoggerStore
+from ses_events.daemon.syslog_writer import SyslogWriter
+from tests.harness.pipeline import delivery_event
+from tests.unit.ses_events.daemon.syslog_capture import SyslogCapture
+
+
+@pytest.fixture
+def processor(tmp_path: Path, syslog: SyslogCapture):
+    store = LoggerStore(tmp_path / "state.sqlite3")
+    yield BatchProcessor(store, MailLogFollower(str(syslog.mail_log), store))
+    store.close()
+
+
+def sqs_message(event: dict, message_id: str) -> dict:
+    """An SQS message as ReceiveMessage returns it, carrying the SNS raw-delivery body."""
+    return {"MessageId": message_id, "ReceiptHandle": f"handle-{message_id}", "Body": json.dumps(event)}
+
+
+def test_an_event_another_worker_holds_is_left_in_the_queue_unwritten(processor, syslog):
+    event = delivery_event(["held@example.net"])
+    message = sqs_message(event, "copy-2")
+    formatted = format_sqs_body(message["Body"])
+    writer = SyslogWriter(syslog.socket_path)
+
+    key = str(formatted.event_key)
+    assert processor.in_flight.claim([key]) == {key}  # as another worker mid-batch would
+    outcome = processor.process([message], writer)
+    assert outcome.deletable == []
+    assert syslog.settled(writer) == []
+
+    processor.in_flight.release([key])
+    outcome = processor.process([message], writer)
+    assert outcome.deletable == [message]
+    assert syslog.settled(writer) == list(formatted.lines)
+
+
+def test_concurrent_workers_with_the_same_event_write_its_line_once(processor, syslog):
+    """SQS may hand one message to two receivers at once: each worker gets a copy."""
+    events = [delivery_event([f"race{i}@example.net"]) for i in range(50)]
+    start = threading.Barrier(4)
+    outcomes = []
+
+    def worker(index: int) -> None:
+        writer = SyslogWriter(syslog.socket_path)
+        start.wait()
+        for number, event in enumerate(events):
+            outcomes.append(processor.process([sqs_message(event, f"{index}-{number}")], writer))
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = syslog.settled()
+    assert sorted(lines) == sorted(format_sqs_body(json.dumps(e)).lines[0] for e in events)
+    assert all(outcome.syslog_error is None for outcome in outcomes)
