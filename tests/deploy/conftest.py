@@ -1,6 +1,6 @@
 """The CloudFormation template, parsed, and deployed to LocalStack.
 
-`events_stack` is the template deployed to LocalStack's CloudFormation with what LocalStack can
+`stack_on_localstack` is the template deployed to LocalStack's CloudFormation with what LocalStack can
 really create: the SNS topic and its policy, the queue with its DLQ and policy, the subscription,
 the secret and the IAM policies and instance role. ECS, the NLB, security groups and the log group
 (DeployCompute), the SES configuration set (DeploySes), the alarms (DeployAlarms) and the
@@ -59,7 +59,7 @@ def wait_for_stack(client: Any, name: str, timeout: float = 180) -> dict[str, An
 
 
 @pytest.fixture(scope="module")
-def events_stack(localstack_url: str) -> Iterator[DeployedStack]:
+def stack_on_localstack(localstack_url: str) -> Iterator[DeployedStack]:
     client = boto3.client("cloudformation", endpoint_url=localstack_url)
     name = f"ses-relay-{uuid.uuid4().hex[:8]}"
     client.create_stack(

@@ -240,7 +240,9 @@ def _normalised_policy(policy: dict) -> dict:
 
 
 @pytest.mark.localstack
-def test_bootstrap_and_template_create_the_same_pipeline(events_stack: DeployedStack, localstack_url: str):
+def test_bootstrap_and_template_create_the_same_pipeline(
+    stack_on_localstack: DeployedStack, localstack_url: str
+):
     region = "us-east-1"
     sts = boto3.client("sts", endpoint_url=localstack_url, region_name=region)
     account = sts.get_caller_identity()["Account"]
@@ -251,7 +253,7 @@ def test_bootstrap_and_template_create_the_same_pipeline(events_stack: DeployedS
 
     sqs = boto3.client("sqs", endpoint_url=localstack_url, region_name=region)
     sns = boto3.client("sns", endpoint_url=localstack_url, region_name=region)
-    from_template = _deployed(sqs, sns, events_stack.name, account, region)
+    from_template = _deployed(sqs, sns, stack_on_localstack.name, account, region)
     from_bootstrap = _deployed(sqs, sns, bootstrap_name, account, region)
     assert from_template["queues"]["events"]["RedrivePolicy"]  # something real is compared
     assert from_bootstrap == from_template

@@ -64,15 +64,15 @@ def envelope_of(message: Message) -> dict[str, Any]:
     return json.loads(message["Body"])
 
 
-def test_everything_the_stack_reports_really_exists(events_stack: DeployedStack) -> None:
+def test_everything_the_stack_reports_really_exists(stack_on_localstack: DeployedStack) -> None:
     """LocalStack skips unsupported types silently: prove each resource is real, and no more were made."""
     expected = cfn.Stack(cfn.load(), **LOCALSTACK_PARAMETERS).resources()
-    assert {name: kind for name, (kind, _) in events_stack.resources.items()} == {
+    assert {name: kind for name, (kind, _) in stack_on_localstack.resources.items()} == {
         name: resource["Type"] for name, resource in expected.items()
     }
-    physical = {name: physical_id for name, (_, physical_id) in events_stack.resources.items()}
-    sqs, sns = events_stack.client("sqs"), events_stack.client("sns")
-    iam, secrets = events_stack.client("iam"), events_stack.client("secretsmanager")
+    physical = {name: physical_id for name, (_, physical_id) in stack_on_localstack.resources.items()}
+    sqs, sns = stack_on_localstack.client("sqs"), stack_on_localstack.client("sns")
+    iam, secrets = stack_on_localstack.client("iam"), stack_on_localstack.client("secretsmanager")
     for queue in ("EventsQueue", "EventsDeadLetterQueue"):
         sqs.get_queue_attributes(QueueUrl=physical[queue], AttributeNames=["QueueArn"])
     assert sns.get_topic_attributes(TopicArn=physical["EventsTopic"])["Attributes"]["Policy"]
@@ -86,15 +86,15 @@ def test_everything_the_stack_reports_really_exists(events_stack: DeployedStack)
     assert profile_role["RoleName"] == physical["InstanceRole"]
 
 
-def test_a_message_published_to_the_topic_arrives_in_the_queue(events_stack: DeployedStack) -> None:
-    outputs = events_stack.outputs
+def test_a_message_published_to_the_topic_arrives_in_the_queue(stack_on_localstack: DeployedStack) -> None:
+    outputs = stack_on_localstack.outputs
     marker = f"ses-relay deploy test {uuid.uuid4()}"
-    published = events_stack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=marker)
+    published = stack_on_localstack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=marker)
 
     messages = receive_until(
-        events_stack, outputs["EventsQueueUrl"], lambda m: envelope_of(m).get("Message") == marker
+        stack_on_localstack, outputs["EventsQueueUrl"], lambda m: envelope_of(m).get("Message") == marker
     )
-    delete(events_stack, outputs["EventsQueueUrl"], messages)
+    delete(stack_on_localstack, outputs["EventsQueueUrl"], messages)
     (envelope,) = [envelope_of(m) for m in messages if envelope_of(m).get("Message") == marker]
     # Raw delivery is off: the body is SNS's envelope, as the event logger expects.
     assert envelope["Type"] == "Notification"
@@ -103,20 +103,20 @@ def test_a_message_published_to_the_topic_arrives_in_the_queue(events_stack: Dep
 
 
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
-    events_stack: DeployedStack,
+    stack_on_localstack: DeployedStack,
 ) -> None:
-    outputs = events_stack.outputs
+    outputs = stack_on_localstack.outputs
     template = cfn.load()
     max_receives = template["Resources"]["EventsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     marker = f"poison {uuid.uuid4()}"
-    events_stack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=marker)
+    stack_on_localstack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=marker)
 
     def is_poison(message: Message) -> bool:
         return envelope_of(message).get("Message") == marker
 
     # A consumer that never deletes it (visibility 0: back at once).
     receives = receive_until(
-        events_stack, outputs["EventsQueueUrl"], is_poison, count=max_receives, VisibilityTimeout=0
+        stack_on_localstack, outputs["EventsQueueUrl"], is_poison, count=max_receives, VisibilityTimeout=0
     )
     counts = [int(m["Attributes"]["ApproximateReceiveCount"]) for m in receives if is_poison(m)]
     assert counts == list(range(1, max_receives + 1))
@@ -124,18 +124,18 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
     # The next receive finds its count past maxReceiveCount: SQS moves it instead of returning it.
     # A sentinel published after it shows that receives which could have returned it happened.
     sentinel = f"sentinel {uuid.uuid4()}"
-    events_stack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=sentinel)
+    stack_on_localstack.client("sns").publish(TopicArn=outputs["EventsTopicArn"], Message=sentinel)
     after = receive_until(
-        events_stack, outputs["EventsQueueUrl"], lambda m: envelope_of(m).get("Message") == sentinel
+        stack_on_localstack, outputs["EventsQueueUrl"], lambda m: envelope_of(m).get("Message") == sentinel
     )
-    delete(events_stack, outputs["EventsQueueUrl"], after)
+    delete(stack_on_localstack, outputs["EventsQueueUrl"], after)
     assert not [m for m in after if is_poison(m)]
-    (dead,) = receive_until(events_stack, outputs["EventsDeadLetterQueueUrl"], is_poison)
-    delete(events_stack, outputs["EventsDeadLetterQueueUrl"], [dead])
+    (dead,) = receive_until(stack_on_localstack, outputs["EventsDeadLetterQueueUrl"], is_poison)
+    delete(stack_on_localstack, outputs["EventsDeadLetterQueueUrl"], [dead])
 
 
-def test_queue_is_encrypted_redriven_and_open_only_to_the_topic(events_stack: DeployedStack) -> None:
-    outputs, sqs = events_stack.outputs, events_stack.client("sqs")
+def test_queue_is_encrypted_redriven_and_open_only_to_the_topic(stack_on_localstack: DeployedStack) -> None:
+    outputs, sqs = stack_on_localstack.outputs, stack_on_localstack.client("sqs")
     response = sqs.get_queue_attributes(QueueUrl=outputs["EventsQueueUrl"], AttributeNames=["All"])
     attributes = response["Attributes"]
     dead_letter_arn = sqs.get_queue_attributes(
@@ -162,9 +162,9 @@ def test_queue_is_encrypted_redriven_and_open_only_to_the_topic(events_stack: De
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": outputs["EventsTopicArn"]}}
 
 
-def test_topic_lets_only_ses_publish_for_the_configuration_set(events_stack: DeployedStack) -> None:
-    outputs = events_stack.outputs
-    sns = events_stack.client("sns")
+def test_topic_lets_only_ses_publish_for_the_configuration_set(stack_on_localstack: DeployedStack) -> None:
+    outputs = stack_on_localstack.outputs
+    sns = stack_on_localstack.client("sns")
     attributes = sns.get_topic_attributes(TopicArn=outputs["EventsTopicArn"])["Attributes"]
     (statement,) = json.loads(attributes["Policy"])["Statement"]
     region, account = outputs["EventsTopicArn"].split(":")[3:5]
@@ -181,10 +181,10 @@ def test_topic_lets_only_ses_publish_for_the_configuration_set(events_stack: Dep
 
 
 def test_secret_holds_only_placeholders_the_appliance_would_read(
-    events_stack: DeployedStack, monkeypatch: pytest.MonkeyPatch
+    stack_on_localstack: DeployedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secret_arn = events_stack.outputs["SmtpCredentialsSecretArn"]
-    secrets = events_stack.client("secretsmanager")
+    secret_arn = stack_on_localstack.outputs["SmtpCredentialsSecretArn"]
+    secrets = stack_on_localstack.client("secretsmanager")
     placeholder = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
     # Both credential keys, whichever SmtpPasswordKey ECS injects; the appliance refuses each value.
     assert placeholder.keys() == {"SES_SMTP_USERNAME", "SES_SMTP_PASSWORD", "SES_SMTP_SECRET_ACCESS_KEY"}
@@ -197,7 +197,7 @@ def test_secret_holds_only_placeholders_the_appliance_would_read(
         "SES_SMTP_PASSWORD": "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9",
     }
     secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(filled))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", events_stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack_on_localstack.endpoint_url)
     values, problems = sources.collect({"SECRETS_MANAGER_SECRET_ID": secret_arn})
     assert problems == []
     assert {name: values[name].value for name in filled} == filled
@@ -205,8 +205,8 @@ def test_secret_holds_only_placeholders_the_appliance_would_read(
     assert "SES_SMTP_SECRET_ACCESS_KEY" not in values
 
 
-def test_managed_policies_name_the_deployed_queue_and_secret(events_stack: DeployedStack) -> None:
-    outputs, iam = events_stack.outputs, events_stack.client("iam")
+def test_managed_policies_name_the_deployed_queue_and_secret(stack_on_localstack: DeployedStack) -> None:
+    outputs, iam = stack_on_localstack.outputs, stack_on_localstack.client("iam")
 
     def document(policy_arn: str) -> dict[str, Any]:
         version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
@@ -228,16 +228,16 @@ def test_managed_policies_name_the_deployed_queue_and_secret(events_stack: Deplo
     assert iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"] == []
 
 
-def test_ses_events_reach_the_queue_in_a_form_the_logger_reads(events_stack: DeployedStack) -> None:
+def test_ses_events_reach_the_queue_in_a_form_the_logger_reads(stack_on_localstack: DeployedStack) -> None:
     """The configuration set as the template defines it, made with the SES API (LocalStack's
     CloudFormation cannot), then a message sent through it: SES's events arrive in the queue."""
-    outputs, ses = events_stack.outputs, events_stack.client("ses")
+    outputs, ses = stack_on_localstack.outputs, stack_on_localstack.client("ses")
     stack = cfn.Stack(cfn.load(), **{**LOCALSTACK_PARAMETERS, "DeploySes": "true"})
     destination = stack.resolve(stack.resources()["ConfigurationSetEventDestination"]["Properties"])
     destination = destination["EventDestination"]
 
     # Named after the stack: LocalStack is shared by the whole session.
-    name = f"{events_stack.name}-events"
+    name = f"{stack_on_localstack.name}-events"
     ses.create_configuration_set(ConfigurationSet={"Name": name})
     try:
         ses.create_configuration_set_event_destination(
@@ -246,7 +246,7 @@ def test_ses_events_reach_the_queue_in_a_form_the_logger_reads(events_stack: Dep
                 # LocalStack keeps destination names globally and beyond their set's deletion
                 # (AWS scopes them to their set, hence the template's constant name): one named
                 # after this stack cannot collide with bootstrap's in later tests.
-                "Name": f"{events_stack.name}-sns",
+                "Name": f"{stack_on_localstack.name}-sns",
                 "Enabled": destination["Enabled"],
                 "MatchingEventTypes": destination["MatchingEventTypes"],
                 "SNSDestination": {"TopicARN": outputs["EventsTopicArn"]},
@@ -264,8 +264,8 @@ def test_ses_events_reach_the_queue_in_a_form_the_logger_reads(events_stack: Dep
     def from_ses(message: Message) -> bool:
         return sent["MessageId"] in message["Body"] or SES_VALIDATION_TEXT in message["Body"]
 
-    messages = receive_until(events_stack, outputs["EventsQueueUrl"], from_ses, count=3)
-    delete(events_stack, outputs["EventsQueueUrl"], messages)
+    messages = receive_until(stack_on_localstack, outputs["EventsQueueUrl"], from_ses, count=3)
+    delete(stack_on_localstack, outputs["EventsQueueUrl"], messages)
     formatted = [format_sqs_body(m["Body"]) for m in messages if from_ses(m)]
     # SES's topic-validation sentence, which the logger acknowledges without writing a line...
     (validation,) = [f for f in formatted if f.kind is MessageKind.SES_TOPIC_VALIDATION]

@@ -12,14 +12,16 @@ from tests.harness.syslog_listener import SyslogListener
 from tests.harness.waiting import wait_until
 
 
-def test_logger_consumes_the_stacks_queue(events_stack: DeployedStack, localstack_url: str, tmp_path) -> None:
-    outputs = events_stack.outputs
+def test_logger_consumes_the_stacks_queue(
+    stack_on_localstack: DeployedStack, localstack_url: str, tmp_path
+) -> None:
+    outputs = stack_on_localstack.outputs
     listener = SyslogListener(tmp_path / "log.sock", tmp_path / "mail.log").start()
     config = write_config(tmp_path / "ses-events.json", outputs["EventsQueueUrl"], listener, tmp_path)
     logger = LoggerProcess(config, localstack_url, tmp_path / "logger.out").start()
     try:
         event = delivery_event(["stack@example.net", "stack2@example.org"])
-        events_stack.client("sns").publish(
+        stack_on_localstack.client("sns").publish(
             TopicArn=outputs["EventsTopicArn"],
             Subject="Amazon SES Email Event Notification",
             Message=json.dumps(event),

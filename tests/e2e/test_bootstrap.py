@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deploy.bootstrap import SES_V1_EVENT_TYPES, SES_V2_EVENT_TYPES, Bootstrap, Names, Options
+from deploy.bootstrap import SES_V1_EVENT_TYPES, SES_V2_EVENT_TYPES, Bootstrap, Options, ResourceNames
 from tests.e2e.conftest import run_bootstrap
 from tests.harness.waiting import wait_until
 
@@ -45,7 +45,7 @@ def _cli(url: str, *arguments: str, **environment: str) -> subprocess.CompletedP
 
 
 def test_creates_the_whole_pipeline_and_prints_the_appliance_settings(localstack_url):
-    names = Names(f"bs-{uuid.uuid4().hex[:8]}")
+    names = ResourceNames(f"bs-{uuid.uuid4().hex[:8]}")
     run = _cli(
         localstack_url,
         f"--name={names.name}",
@@ -59,15 +59,15 @@ def test_creates_the_whole_pipeline_and_prints_the_appliance_settings(localstack
     settings = dict(line.split("=", 1) for line in run.stdout.splitlines())
     assert settings == {
         "SES_REGION": "us-east-1",
-        "SES_EVENTS_QUEUE_URL": f"{localstack_url}/000000000000/{names.queue}",
+        "SES_EVENTS_QUEUE_URL": f"{localstack_url}/000000000000/{names.event_queue}",
         "SES_CONFIGURATION_SET": names.configuration_set,
         "SECRETS_MANAGER_SECRET_ID": names.secret,
     }
     assert PASSWORD not in run.stdout + run.stderr
 
     aws = _clients(localstack_url)
-    topic_arn = f"arn:aws:sns:us-east-1:000000000000:{names.topic}"
-    queue_arn = f"arn:aws:sqs:us-east-1:000000000000:{names.queue}"
+    topic_arn = f"arn:aws:sns:us-east-1:000000000000:{names.event_topic}"
+    queue_arn = f"arn:aws:sqs:us-east-1:000000000000:{names.event_queue}"
     dlq_arn = f"arn:aws:sqs:us-east-1:000000000000:{names.dead_letter_queue}"
     queue = aws["sqs"].get_queue_attributes(
         QueueUrl=settings["SES_EVENTS_QUEUE_URL"], AttributeNames=["All"]
@@ -138,7 +138,7 @@ def test_a_configuration_set_deleted_and_made_again_gets_its_destination(localst
     # LocalStack keeps a deleted set's event destinations; a bootstrap after such a deletion
     # (another tool, an earlier stack) must still end with the right destination.
     name = f"bs-{uuid.uuid4().hex[:8]}"
-    names = Names(name)
+    names = ResourceNames(name)
     run_bootstrap(localstack_url, name)
     ses = boto3.client("ses", endpoint_url=localstack_url, region_name="us-east-1")
     ses.delete_configuration_set(ConfigurationSetName=names.configuration_set)
@@ -149,17 +149,17 @@ def test_a_configuration_set_deleted_and_made_again_gets_its_destination(localst
         ConfigurationSetName=names.configuration_set, ConfigurationSetAttributeNames=["eventDestinations"]
     )
     [destination] = described["EventDestinations"]
-    assert destination["SNSDestination"]["TopicARN"].endswith(f":{names.topic}")
+    assert destination["SNSDestination"]["TopicARN"].endswith(f":{names.event_topic}")
 
 
 def test_what_drifted_is_put_back(localstack_url):
     name = f"bs-{uuid.uuid4().hex[:8]}"
     result = run_bootstrap(localstack_url, name, smtp_username="AKIAEXAMPLE", smtp_password=PASSWORD)
-    names = Names(name)
+    names = ResourceNames(name)
     aws = _clients(localstack_url)
     queue_url = result.settings["SES_EVENTS_QUEUE_URL"]
     aws["sqs"].set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": "", "VisibilityTimeout": "5"})
-    topic_arn = f"arn:aws:sns:us-east-1:000000000000:{names.topic}"
+    topic_arn = f"arn:aws:sns:us-east-1:000000000000:{names.event_topic}"
     [subscription] = aws["sns"].list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     aws["sns"].set_subscription_attributes(
         SubscriptionArn=subscription["SubscriptionArn"],
@@ -220,7 +220,7 @@ def test_password_file_is_read_and_never_echoed(localstack_url, tmp_path):
     assert (tmp_path / "relay.env").read_text() == run.stdout
     assert PASSWORD not in run.stdout + run.stderr
     secret = boto3.client("secretsmanager", endpoint_url=localstack_url, region_name="us-east-1")
-    assert json.loads(secret.get_secret_value(SecretId=Names(name).secret)["SecretString"])[
+    assert json.loads(secret.get_secret_value(SecretId=ResourceNames(name).secret)["SecretString"])[
         "SES_SMTP_PASSWORD"
     ] == (PASSWORD)
 
