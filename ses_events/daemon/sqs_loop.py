@@ -169,6 +169,7 @@ class Daemon:
         for lock in self._busy:
             with lock:
                 pass  # wait for the batch in flight
+        self.follower.close()
         self.store.close()
         report("stopped")
         return EX_SOFTWARE if self.failed else 0

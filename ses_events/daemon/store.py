@@ -7,7 +7,8 @@
   the lines the mail log does not already hold. That is how no event is lost and no line is
   written twice.
 - ``poison``: SQS message IDs already reported as poison, so each is reported once.
-- ``cursor``: how far the mail log has been read.
+- ``cursor``: how far the mail log has been read, and the bytes just before that point, which
+  tell whether the file there is still the one that was read (see ``mail_log_follower``).
 
 Every table is bounded: the oldest rows go first, checked every ``trim_every`` writes to it.
 """
@@ -38,7 +39,9 @@ CREATE TABLE IF NOT EXISTS events (
     event_key TEXT PRIMARY KEY, progress TEXT NOT NULL, lines TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_age ON events (updated_at);
 CREATE TABLE IF NOT EXISTS poison (sqs_message_id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS cursor (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cursor (
+    path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,
+    signature BLOB NOT NULL DEFAULT x'');
 """
 
 
@@ -53,6 +56,16 @@ class Progress(StrEnum):
 class KnownEvent:
     progress: Progress
     lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LogCursor:
+    """Where reading a log stopped: its file's inode, the offset after the last whole line read,
+    and the bytes just before that offset (empty in a cursor saved by an earlier version)."""
+
+    inode: int
+    offset: int
+    signature: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -149,14 +162,19 @@ class LoggerStore:
         return cursor.rowcount == 1
 
     # --- mail log cursor ---------------------------------------------------------------------
-    def cursor(self, path: str) -> tuple[int, int] | None:
+    def cursor(self, path: str) -> LogCursor | None:
         with self._lock:
-            row = self._db.execute("SELECT inode, offset FROM cursor WHERE path = ?", (path,)).fetchone()
-        return (row[0], row[1]) if row else None
+            row = self._db.execute(
+                "SELECT inode, offset, signature FROM cursor WHERE path = ?", (path,)
+            ).fetchone()
+        return LogCursor(row[0], row[1], bytes(row[2])) if row else None
 
-    def save_cursor(self, path: str, inode: int, offset: int) -> None:
+    def save_cursor(self, path: str, cursor: LogCursor) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO cursor VALUES (?, ?, ?)", (path, inode, offset))
+            self._db.execute(
+                "INSERT OR REPLACE INTO cursor VALUES (?, ?, ?, ?)",
+                (path, cursor.inode, cursor.offset, cursor.signature),
+            )
 
     def _trim(self, table: str, age_column: str, limit: int) -> None:
         """Delete the oldest rows beyond ``limit``, on the first write and every ``trim_every``-th after."""
@@ -179,3 +197,6 @@ def _upgrade(db: sqlite3.Connection) -> None:
     event_columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
     if "state" in event_columns:  # the column's name until the daemon got its own folder
         db.execute("ALTER TABLE events RENAME COLUMN state TO progress")
+    cursor_columns = {row[1] for row in db.execute("PRAGMA table_info(cursor)")}
+    if "signature" not in cursor_columns:  # such a cursor is trusted on inode and size alone
+        db.execute("ALTER TABLE cursor ADD COLUMN signature BLOB NOT NULL DEFAULT x''")

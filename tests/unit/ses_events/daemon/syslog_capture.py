@@ -33,6 +33,11 @@ class SyslogCapture:
         in, whatever was written before it is in too, and what is missing was never written.
         """
         sentinel = f"sentinel-{next(_SENTINELS)}"
-        (writer or SyslogWriter(self.socket_path)).write([sentinel])
+        if writer is None:
+            own = SyslogWriter(self.socket_path)
+            own.write([sentinel])
+            own.close()
+        else:
+            writer.write([sentinel])
         wait_until(lambda: sentinel in self._arrived(), timeout=10, what=f"the {sentinel}")
         return self.messages()

@@ -20,7 +20,9 @@ from tests.unit.ses_events.daemon.syslog_capture import SyslogCapture
 @pytest.fixture
 def processor(tmp_path: Path, syslog: SyslogCapture):
     store = LoggerStore(tmp_path / "state.sqlite3")
-    yield BatchProcessor(store, MailLogFollower(str(syslog.mail_log), store))
+    follower = MailLogFollower(str(syslog.mail_log), store)
+    yield BatchProcessor(store, follower)
+    follower.close()
     store.close()
 
 
@@ -45,6 +47,7 @@ def test_an_event_another_worker_holds_is_left_in_the_queue_unwritten(processor,
     outcome = processor.process([message], writer)
     assert outcome.deletable == [message]
     assert syslog.settled(writer) == list(formatted.lines)
+    writer.close()
 
 
 def test_concurrent_workers_with_the_same_event_write_its_line_once(processor, syslog):
@@ -58,6 +61,7 @@ def test_concurrent_workers_with_the_same_event_write_its_line_once(processor, s
         start.wait()
         for number, event in enumerate(events):
             outcomes.append(processor.process([sqs_message(event, f"{index}-{number}")], writer))
+        writer.close()
 
     threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
     for thread in threads:

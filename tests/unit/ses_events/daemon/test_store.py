@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ses_events.daemon.store import DEFAULT_BOUNDS, Bounds, KnownEvent, LoggerStore, Progress
+from ses_events.daemon.store import DEFAULT_BOUNDS, Bounds, KnownEvent, LogCursor, LoggerStore, Progress
 
 
 @pytest.fixture
@@ -47,14 +47,14 @@ def test_queue_ids_poison_and_cursor_survive_a_restart(path: Path) -> None:
     store = LoggerStore(path)
     store.remember_queue_ids([("4F1A22C0D3E", "ses-1"), ("5A2B33D1E4F", "ses-2")])
     assert store.first_time_poison("sqs-1") is True
-    store.save_cursor("/var/log/mail.log", 1234, 5678)
+    store.save_cursor("/var/log/mail.log", LogCursor(1234, 5678, b"line\n"))
     store.close()
 
     reopened = LoggerStore(path)
     assert reopened.queue_id_for("ses-1") == "4F1A22C0D3E"
     assert reopened.queue_id_for("ses-3") is None
     assert reopened.first_time_poison("sqs-1") is False
-    assert reopened.cursor("/var/log/mail.log") == (1234, 5678)
+    assert reopened.cursor("/var/log/mail.log") == LogCursor(1234, 5678, b"line\n")
     assert reopened.cursor("/var/log/other.log") is None
     reopened.close()
 
@@ -133,7 +133,8 @@ def test_the_default_bounds_are_the_documented_ones() -> None:
 # --- A store written by an earlier version ---
 
 
-def test_a_store_whose_events_column_was_called_state_is_upgraded_in_place(path: Path) -> None:
+def test_a_store_written_by_the_previous_version_is_upgraded_in_place(path: Path) -> None:
+    """Its events column was called state, and its mail log cursor had no signature."""
     path.parent.mkdir(parents=True)
     with sqlite3.connect(path) as old:
         old.execute(
@@ -142,6 +143,10 @@ def test_a_store_whose_events_column_was_called_state_is_upgraded_in_place(path:
         )
         old.execute("""INSERT INTO events VALUES ('Send:a', 'done', '["line a"]', 1.0)""")
         old.execute("""INSERT INTO events VALUES ('Send:b', 'pending', '["line b"]', 2.0)""")
+        old.execute(
+            "CREATE TABLE cursor (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL)"
+        )
+        old.execute("INSERT INTO cursor VALUES ('/var/log/mail.log', 1234, 5678)")
     old.close()
 
     store = LoggerStore(path)
@@ -151,6 +156,7 @@ def test_a_store_whose_events_column_was_called_state_is_upgraded_in_place(path:
     }
     store.mark_done({"Send:b": ("line b",)})
     assert store.known_events(["Send:b"])["Send:b"].progress is Progress.DONE
+    assert store.cursor("/var/log/mail.log") == LogCursor(1234, 5678, b"")
     store.close()
 
     assert LoggerStore(path).known_events(["Send:a"]) == {"Send:a": KnownEvent(Progress.DONE, ("line a",))}
