@@ -22,8 +22,9 @@ def pipeline(localstack_url: str) -> Iterator[Pipeline]:
     created.delete()
 
 
-def expected_lines(event: dict) -> tuple[str, ...]:
-    return format_sqs_body(json.dumps(event)).lines
+def expected_lines(event: dict, queue_ids: dict[str, str] | None = None) -> tuple[str, ...]:
+    """What the logger writes for ``event``, given the queue IDs it learned from the mail log."""
+    return format_sqs_body(json.dumps(event), (queue_ids or {}).get).lines
 
 
 @dataclass
@@ -66,3 +67,11 @@ def logged_messages(syslog: SyslogListener, program: str = "postfix/ses-events")
         if separator and f" {program}[" in head:
             messages.append(message)
     return messages
+
+
+def messages_in_flight(pipeline: Pipeline) -> int:
+    """Messages of the queue a consumer has received and not yet deleted (not visible)."""
+    attributes = pipeline.sqs.get_queue_attributes(
+        QueueUrl=pipeline.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import time
 from collections import Counter
 
 import pytest
 
-from tests.events.conftest import expected_lines, logged_messages
+from tests.events.conftest import expected_lines, logged_messages, messages_in_flight
 from tests.harness.pipeline import MAX_RECEIVE_COUNT, delivery_event
 from tests.harness.waiting import wait_until
 
@@ -18,6 +16,20 @@ pytestmark = pytest.mark.localstack
 
 def _all_logged(syslog, lines):
     return lambda: set(lines) <= set(logged_messages(syslog))
+
+
+def _after_a_sentinel_event(pipeline, syslog) -> list[str]:
+    """Every line the logger wrote for what was in the queue before now, sentinel's lines left out.
+
+    Call it once the queue is empty: every message was then handled, and its lines written (they
+    are written before the message is deleted). The sentinel event published now is handled after
+    them and its line goes down the same socket, which keeps order: once it is in the log, any
+    duplicate of an earlier line would be too.
+    """
+    sentinel = delivery_event(["sentinel@example.net"])
+    pipeline.publish(sentinel)
+    wait_until(_all_logged(syslog, expected_lines(sentinel)), what="the sentinel event's line")
+    return [line for line in logged_messages(syslog) if line not in expected_lines(sentinel)]
 
 
 def test_each_event_is_logged_exactly_once_and_deleted(pipeline, syslog, start_logger):
@@ -32,10 +44,7 @@ def test_each_event_is_logged_exactly_once_and_deleted(pipeline, syslog, start_l
     start_logger()
     wait_until(_all_logged(syslog, expected), what="every line")
     wait_until(lambda: pipeline.messages_left() == 0, what="an empty queue")
-    time.sleep(2)  # room for a duplicate to show up
-    counts = Counter(logged_messages(syslog))
-    assert {line: counts[line] for line in expected} == dict.fromkeys(expected, 1)
-    assert len(logged_messages(syslog)) == len(expected)
+    assert Counter(_after_a_sentinel_event(pipeline, syslog)) == Counter(expected)
 
 
 def test_non_event_messages_are_acknowledged_without_a_line(pipeline, syslog, start_logger):
@@ -45,7 +54,7 @@ def test_non_event_messages_are_acknowledged_without_a_line(pipeline, syslog, st
     )
     start_logger()
     wait_until(lambda: pipeline.messages_left() == 0, what="the validation message to be deleted")
-    assert logged_messages(syslog) == []
+    assert _after_a_sentinel_event(pipeline, syslog) == []
 
 
 def test_nothing_is_deleted_while_syslog_is_down(pipeline, syslog, start_logger):
@@ -54,9 +63,14 @@ def test_nothing_is_deleted_while_syslog_is_down(pipeline, syslog, start_logger)
     for event in events:
         pipeline.publish(event)
     logger = start_logger()
-    wait_until(lambda: "is not accepting lines" in logger.output(), what="the logger to notice")
-    # Far longer than visibility timeout x maxReceiveCount: nothing may drift to the DLQ.
-    time.sleep(10)
+    # The sentinel: both workers have come round their loop again after backing off, each time
+    # finding syslog down. Had either received the events instead, they would be in flight (not
+    # visible), and its failed write would have said "messages kept in the queue".
+    wait_until(
+        lambda: logger.output().count("is not accepting lines") >= 4, what="the logger to check syslog again"
+    )
+    assert "messages kept in the queue" not in logger.output()
+    assert messages_in_flight(pipeline) == 0
     assert pipeline.messages_left() == len(events)
     assert pipeline.messages_left(pipeline.dlq_url) == 0
     assert logged_messages(syslog) == []
@@ -72,17 +86,18 @@ def test_poison_message_is_reported_once_and_left_for_the_dlq(pipeline, syslog, 
     message_id = pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody="{not json")["MessageId"]
     logger = start_logger()
     wait_until(lambda: pipeline.messages_left(pipeline.dlq_url) == 1, timeout=90, what="the DLQ")
-    [poison_line] = [line for line in logged_messages(syslog) if message_id in line]
-    assert poison_line.startswith(f"{message_id}: poison SQS message left in the queue")
     dead = pipeline.sqs.receive_message(QueueUrl=pipeline.dlq_url, AttributeNames=["All"])["Messages"][0]
     assert dead["Body"] == "{not json"
     assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
 
-    # And the logger keeps serving.
+    # And the logger keeps serving; the next event's line is also the sentinel after every
+    # receive of the poison message.
     event = delivery_event(["after-poison@example.net"])
     pipeline.publish(event)
     wait_until(_all_logged(syslog, expected_lines(event)), what="the next event")
     assert logger.process.poll() is None
+    [poison_line] = [line for line in logged_messages(syslog) if message_id in line]
+    assert poison_line.startswith(f"{message_id}: poison SQS message left in the queue")
 
 
 def test_kill_9_mid_batch_then_restart_logs_every_event_exactly_once(pipeline, syslog, start_logger):
@@ -101,8 +116,7 @@ def test_kill_9_mid_batch_then_restart_logs_every_event_exactly_once(pipeline, s
     start_logger(concurrency=4)
     wait_until(_all_logged(syslog, expected), timeout=120, what="every line after the restart")
     wait_until(lambda: pipeline.messages_left() == 0, timeout=60, what="an empty queue")
-    time.sleep(2)
-    counts = Counter(logged_messages(syslog))
+    counts = Counter(_after_a_sentinel_event(pipeline, syslog))
     duplicates = {line: count for line, count in counts.items() if count > 1}
     assert duplicates == {}
     assert set(counts) == set(expected)
@@ -121,8 +135,8 @@ def test_queue_id_learned_from_the_mail_log_starts_the_line(pipeline, syslog, st
     start_logger()
     [line] = wait_until(lambda: logged_messages(syslog), what="the delivery line")
     assert line.startswith("7D3F21C0A4: to=<bob@example.net>, ")
+    assert (line,) == expected_lines(event, {ses_id: "7D3F21C0A4"})
     assert f"ses_id={ses_id}" in line
-    assert json.dumps(event)  # the event itself is unchanged by logging
 
 
 def test_unforeseen_error_stops_the_logger_non_zero_and_deletes_nothing(pipeline, syslog, start_logger):
