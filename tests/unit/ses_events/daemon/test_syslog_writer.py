@@ -24,6 +24,7 @@ def writer(syslog: SyslogCapture) -> Iterator[SyslogWriter]:
 def test_each_line_is_one_datagram_in_rfc3164_shape_with_the_mail_facility(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
         receiver.bind(str(tmp_path / "dev-log"))
+        receiver.settimeout(10)
         writer = SyslogWriter(str(tmp_path / "dev-log"))
         writer.write(["first line", "second: with ünïcode"])
         writer.write(["a poison report"], SEVERITY_ERR)
@@ -81,6 +82,7 @@ def test_a_writer_started_while_syslog_is_gone_connects_once_it_is_back(tmp_path
 
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
         receiver.bind(str(path))
+        receiver.settimeout(10)
         writer.write(["in time"])
         assert receiver.recv(4096).endswith(b"]: in time")
     writer.close()
