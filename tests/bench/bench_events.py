@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from devstack.net import LOOPBACK
-from ses_events.formatting import format_sqs_body
+from ses_events.core import format_sqs_body
 from tests.bench.cpu import cpu_seconds, pid_serving
 from tests.harness.logger_process import LoggerProcess, write_config
 from tests.harness.pipeline import Pipeline, create_pipeline, delivery_event

@@ -16,7 +16,7 @@ import pytest
 
 from entrypoint.settings import sources
 from ses_events import MessageKind, format_sqs_body
-from ses_events.sqs_body import SES_VALIDATION_TEXT
+from ses_events.core import SES_VALIDATION_TEXT
 from tests.deploy import cfn
 from tests.deploy.conftest import LOCALSTACK_PARAMETERS, DeployedStack
 from tests.harness.waiting import wait_until

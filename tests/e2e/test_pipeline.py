@@ -14,7 +14,7 @@ import pytest
 
 from devstack.event_json import sns_message
 from devstack.ses_smtp import THROTTLED
-from ses_events.formatting import format_sqs_body
+from ses_events.core import format_sqs_body
 from tests.conftest import ALLOWED_SENDER
 from tests.e2e.conftest import SIMULATOR, send
 from tests.harness.appliance import Appliance

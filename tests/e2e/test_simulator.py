@@ -27,7 +27,7 @@ from devstack.net import LOOPBACK, free_port, wait_for_banner
 from devstack.ses_simulator import SesSimulator
 from devstack.ses_smtp import THROTTLED
 from devstack.tls import create_pki
-from ses_events.formatting import format_sqs_body
+from ses_events.core import format_sqs_body
 from tests.e2e.conftest import SIMULATOR, make_message
 from tests.harness.mailhog_client import MailHogClient, header
 from tests.harness.waiting import wait_until

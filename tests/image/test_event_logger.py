@@ -8,7 +8,7 @@ import smtplib
 import pytest
 
 from devstack.net import LOOPBACK
-from ses_events.formatting import format_sqs_body
+from ses_events.core import format_sqs_body
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance, run_once
 from tests.harness.localstack import DUMMY_CREDENTIALS

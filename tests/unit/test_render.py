@@ -14,7 +14,7 @@ from entrypoint.context import template_context
 from entrypoint.render import TEMPLATES, Template, render_all, render_template
 from entrypoint.settings.sources import RawValue
 from entrypoint.settings.validate import validate
-from ses_events.config import DaemonConfig
+from ses_events.daemon.config import DaemonConfig
 
 ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
 
