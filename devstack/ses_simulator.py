@@ -19,10 +19,33 @@ Events are published, as SES event publishing does, only for messages that use a
 (``X-SES-CONFIGURATION-SET`` or the default set), to the SNS topic given, with small random delays
 (``event_delay``, 50-300 ms by default) between the steps. Without a topic they are only recorded.
 
+The account's limits and SES's session limits come from ses_smtp.py: ``max_send_rate``
+(recipients per second), ``daily_quota`` (recipients per rolling 24 hours; the mailbox simulator's
+do not count), ``max_messages_per_session`` (350), ``idle_timeout`` (10 s), and ``latency`` added to
+everything the SMTP side sends. Tests change them at run time (``set_daily_quota``,
+``set_max_send_rate``, ``set_latency``), stage outages (``set_outage`` / ``with ses.outage(...)``:
+``"refuse"``, ``"drop"``, ``"421"``, ``"454"``) and read ``counters()``. With ``api_listen`` it also
+answers SES's GetAccount (v2) and GetSendQuota (v1) for this account over HTTP (ses_api.py), which
+is what the relay's ``SES_MAX_SEND_RATE=auto`` reads.
+
 Standalone (the compose stack runs it so)::
 
     python -m devstack.ses_simulator --listen 0.0.0.0:2587 --tls-dir /pki \\
-        --username AKIA... --password-file /run/secrets/ses --sns-topic-arn ARN --mailhog mailhog:1025
+        --username AKIA... --password-file /run/secrets/ses --sns-topic-arn ARN --mailhog mailhog:1025 \\
+        --max-send-rate 14 --daily-quota 50000 --api-listen 0.0.0.0:8587
+
+Its account and session flags:
+
+- ``--max-send-rate N``: recipients per second before "454 Throttling failure: Maximum sending
+  rate exceeded." (default: unlimited);
+- ``--daily-quota N``: recipients per rolling 24 hours before "454 Throttling failure: Daily
+  message quota exceeded." (default: unlimited);
+- ``--max-messages-per-session N``: messages per connection before "421 Connection closed by
+  server. Maximum message count per session reached." (default 350; 0: unlimited);
+- ``--idle-timeout S``: seconds of client silence before "451 4.4.2 Timeout waiting for data from
+  client." (default 10; 0: never);
+- ``--latency-ms MS``: added to everything it sends, as a WAN round trip (default 0);
+- ``--api-listen HOST:PORT``: serve GetAccount / GetSendQuota there (default: off).
 
 It writes its CA to ``DIR/ca.pem`` (reusing a still-valid one) for the appliance's ``SES_TLS_CA_FILE``.
 """
@@ -67,7 +90,16 @@ from devstack.event_json import (
     suppressed_recipient,
 )
 from devstack.net import LOOPBACK
-from devstack.ses_smtp import SES_MAX_MESSAGE_BYTES, ReceivedMessage, SesSmtpStandIn
+from devstack.ses_api import UNLIMITED, AccountStatus, SesAccountApi
+from devstack.ses_smtp import (
+    SES_IDLE_TIMEOUT,
+    SES_MAX_MESSAGE_BYTES,
+    SES_MAX_MESSAGES_PER_SESSION,
+    Outage,
+    ReceivedMessage,
+    SesSmtpStandIn,
+    SmtpCounters,
+)
 from devstack.sns_publisher import SnsEventPublisher
 from devstack.tls import TestPki, create_pki
 
@@ -98,6 +130,10 @@ class SesSimulator:
         verified_identities: Iterable[str] | None = None,
         sandbox: bool = False,
         max_send_rate: float | None = None,
+        daily_quota: int | None = None,
+        max_messages_per_session: int | None = SES_MAX_MESSAGES_PER_SESSION,
+        idle_timeout: float | None = SES_IDLE_TIMEOUT,
+        latency: float = 0.0,
         max_message_size: int = SES_MAX_MESSAGE_BYTES,
         configuration_sets: Iterable[str] | None = None,
         default_configuration_set: str | None = None,
@@ -107,6 +143,7 @@ class SesSimulator:
         event_delay: tuple[float, float] = (0.05, 0.3),
         publisher: SnsEventPublisher | None = None,
         workers: int = 4,
+        api_listen: tuple[str, int] | None = None,
     ):
         self.region = region
         self.account_id = account_id
@@ -124,11 +161,17 @@ class SesSimulator:
             verified_identities=verified_identities,
             sandbox=sandbox,
             max_send_rate=max_send_rate,
+            daily_quota=daily_quota,
+            max_messages_per_session=max_messages_per_session,
+            idle_timeout=idle_timeout,
+            latency=latency,
             max_message_size=max_message_size,
             configuration_sets=configuration_sets,
             default_configuration_set=default_configuration_set,
             on_accept=self._accepted,
         )
+        self.sandbox = sandbox
+        self.api = None if api_listen is None else SesAccountApi(self.account_status, *api_listen)
         self._workers = workers
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: list[concurrent.futures.Future] = []
@@ -141,12 +184,25 @@ class SesSimulator:
     def port(self) -> int:
         return self.smtp.port
 
+    @property
+    def api_url(self) -> str | None:
+        """Where GetAccount / GetSendQuota answer (``api_listen``), e.g. for ``AWS_ENDPOINT_URL_SESV2``."""
+        return self.api.url if self.api is not None else None
+
     def start(self) -> SesSimulator:
         self._executor = concurrent.futures.ThreadPoolExecutor(self._workers, thread_name_prefix="ses-events")
         self.smtp.start()
+        if self.api is not None:
+            try:
+                self.api.start()
+            except BaseException:
+                self.smtp.stop()
+                raise
         return self
 
     def stop(self, drain_timeout: float = 30) -> None:
+        if self.api is not None:
+            self.api.stop()
         self.smtp.stop()
         if self._executor is not None:
             self.wait_idle(drain_timeout)
@@ -171,7 +227,38 @@ class SesSimulator:
         if not_done:
             raise TimeoutError(f"{len(not_done)} messages still being processed after {timeout}s")
 
+    # --- the account's limits and outages, at run time (see ses_smtp.SesSmtpStandIn) ----------
+
+    def set_max_send_rate(self, recipients_per_second: float | None) -> None:
+        self.smtp.set_max_send_rate(recipients_per_second)
+
+    def set_daily_quota(self, recipients: int | None) -> None:
+        """Lower it to model "quota reached", raise it (or ``None``) to model "quota lifted"."""
+        self.smtp.set_daily_quota(recipients)
+
+    def set_latency(self, seconds: float) -> None:
+        self.smtp.set_latency(seconds)
+
+    def set_outage(self, kind: Outage | str | None, reply: str | None = None) -> None:
+        self.smtp.set_outage(kind, reply)
+
+    def outage(self, kind: Outage | str, reply: str | None = None) -> contextlib.AbstractContextManager[None]:
+        return self.smtp.outage(kind, reply)
+
+    def account_status(self) -> AccountStatus:
+        """The account as SES's GetAccount / GetSendQuota describe it."""
+        rate, quota = self.smtp.max_send_rate, self.smtp.daily_quota
+        return AccountStatus(
+            max_24_hour_send=UNLIMITED if quota is None else float(quota),
+            max_send_rate=float(rate) if rate else UNLIMITED,
+            sent_last_24_hours=float(self.smtp.sent_last_24_hours()),
+            production_access_enabled=not self.sandbox,
+        )
+
     # --- what tests read ---------------------------------------------------------------------
+
+    def counters(self) -> SmtpCounters:
+        return self.smtp.counters()
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -458,6 +545,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sandbox", action="store_true", help="recipients must be verified too")
     parser.add_argument("--max-send-rate", type=float, help="recipients per second before 454 Throttling")
+    parser.add_argument(
+        "--daily-quota",
+        type=int,
+        metavar="N",
+        help="recipients per rolling 24 h before 454 (default: unlimited)",
+    )
+    parser.add_argument(
+        "--max-messages-per-session",
+        type=int,
+        default=SES_MAX_MESSAGES_PER_SESSION,
+        metavar="N",
+        help=f"messages per connection before 421 (default {SES_MAX_MESSAGES_PER_SESSION}; 0: unlimited)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=SES_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"client silence before 451 and close (default {SES_IDLE_TIMEOUT:g}; 0: never)",
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, metavar="MS", help="added to everything the SMTP side sends"
+    )
+    parser.add_argument(
+        "--api-listen",
+        metavar="HOST:PORT",
+        help="serve SES's GetAccount and GetSendQuota there (default: off)",
+    )
     parser.add_argument("--max-message-size", type=int, default=SES_MAX_MESSAGE_BYTES, metavar="BYTES")
     parser.add_argument(
         "--configuration-set",
@@ -496,6 +611,10 @@ def main(argv: list[str] | None = None) -> int:
         verified_identities=args.verified_identities,
         sandbox=args.sandbox,
         max_send_rate=args.max_send_rate,
+        daily_quota=args.daily_quota,
+        max_messages_per_session=args.max_messages_per_session or None,
+        idle_timeout=args.idle_timeout or None,
+        latency=args.latency_ms / 1000,
         max_message_size=args.max_message_size,
         configuration_sets=args.configuration_sets,
         default_configuration_set=args.default_configuration_set,
@@ -503,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         aws_endpoint_url=args.aws_endpoint_url,
         mailhog=_host_port(args.mailhog) if args.mailhog else None,
         event_delay=args.event_delay,
+        api_listen=_host_port(args.api_listen) if args.api_listen else None,
     )
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -515,6 +635,17 @@ def main(argv: list[str] | None = None) -> int:
             pki.ca_file,
             args.sns_topic_arn or "nowhere (no --sns-topic-arn)",
             args.mailhog or "nowhere (no --mailhog)",
+        )
+        status = simulator.account_status()
+        log.info(
+            "account: %g recipients/s, %g per 24 h (-1: unlimited); sessions: %s messages, %ss idle, "
+            "%gms latency; SES API %s",
+            status.max_send_rate,
+            status.max_24_hour_send,
+            args.max_messages_per_session or "unlimited",
+            f"{args.idle_timeout:g}" if args.idle_timeout else "never",
+            args.latency_ms,
+            simulator.api_url or "off (no --api-listen)",
         )
         stopped.wait()
     return 0
