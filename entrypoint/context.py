@@ -73,6 +73,7 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "state_file": str(paths.EVENTS_STATE_FILE),
             "relay_hostname": settings["RELAY_HOSTNAME"],
         },
+        "pacer": {"max_send_rate": settings["SES_MAX_SEND_RATE"], "region": settings["SES_REGION"]},
         "venv_bin": str(paths.VENV_BIN),
         # Only root can reach supervisord's socket; the password keeps supervisord from warning
         # about an unauthenticated server, and nothing hard-coded is ever shipped.

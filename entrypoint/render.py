@@ -36,6 +36,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("etc/rsyslog.conf"),
     Template("etc/supervisor/supervisord.conf", mode=0o600),
     Template("etc/ses-relay/ses-events.json"),
+    Template("etc/ses-relay/ses-pacer.json"),
 )
 
 

@@ -136,6 +136,20 @@ def credential(raw: str) -> str:
     return raw
 
 
+def send_rate(raw: str) -> float | None:
+    """A number of recipients per second, or "auto" (None): read it from SES's API."""
+    value = raw.strip().lower()
+    if value == "auto":
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ValueError(f"{raw.strip()!r} is neither 'auto' nor a number of recipients per second") from None
+    if not 0 < rate <= 100000 or rate != rate:
+        raise ValueError(f"{raw.strip()!r} is outside 0 (exclusive)..100000 recipients per second")
+    return rate
+
+
 def readable_file(raw: str) -> str:
     path = raw.strip()
     if not os.path.isfile(path):

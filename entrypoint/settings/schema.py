@@ -160,6 +160,15 @@ SETTINGS: tuple[Setting, ...] = (
         default=6000,
     ),
     Setting(
+        "SES_MAX_SEND_RATE",
+        "The SES account's maximum send rate, in recipients per second, that the relay paces to; "
+        "`auto` reads it from SES (`ses:GetAccount`) at start and every 5 minutes, and adapts to SES's "
+        "throttling when the API cannot be reached. Several relays on one account: see README.",
+        parsers.send_rate,
+        default=None,
+        default_doc="`auto`",
+    ),
+    Setting(
         "SES_EVENTS_QUEUE_URL",
         "SQS queue that SES's configuration-set events reach through SNS. When set, the event logger "
         "writes each event into the mail log; when unset, the appliance is a relay only.",

@@ -31,7 +31,9 @@ ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr
 # The ECS agent (execution role) and the EC2 host (instance role) pull the image from ECR:
 # * ECR's registry login is account-wide: AWS accepts only Resource "*" for it;
 # * the image repository is the operator's, not the stack's: exactly the ARN they pass.
+# * SES v2 GetAccount (the pacer's SES_MAX_SEND_RATE=auto) has no resource type: only "*".
 EXCEPTIONS: dict[tuple[str, tuple[str, ...]], Any] = {
+    ("SendRateReaderPolicy", ("ses:GetAccount",)): "*",
     ("ExecutionRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
     ("ExecutionRole/pull-image", ECR_PULL_ACTIONS): {"Ref": "ImageRepositoryArn"},
     ("InstanceRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
@@ -206,9 +208,10 @@ def test_secret_reader_may_only_read_the_secret(template: dict[str, Any], cmk: s
 def test_roles_get_exactly_what_they_need(template: dict[str, Any]) -> None:
     ecs = cfn.Stack(template, DeployCompute="true").resources()
     # Secrets are injected by the ECS agent (execution role): the appliance itself never reads it.
+    # It consumes the events and reads the account's send rate (SES_MAX_SEND_RATE=auto).
     assert ecs["TaskRole"]["Properties"] == {
         "AssumeRolePolicyDocument": ecs["TaskRole"]["Properties"]["AssumeRolePolicyDocument"],
-        "ManagedPolicyArns": [{"Ref": "EventsConsumerPolicy"}],
+        "ManagedPolicyArns": [{"Ref": "EventsConsumerPolicy"}, {"Ref": "SendRateReaderPolicy"}],
     }
     assert ecs["ExecutionRole"]["Properties"]["ManagedPolicyArns"] == [{"Ref": "SecretReaderPolicy"}]
     assert "InstanceRole" not in ecs
@@ -216,6 +219,7 @@ def test_roles_get_exactly_what_they_need(template: dict[str, Any]) -> None:
     assert ec2["InstanceRole"]["Properties"]["ManagedPolicyArns"] == [
         {"Ref": "EventsConsumerPolicy"},
         {"Ref": "SecretReaderPolicy"},
+        {"Ref": "SendRateReaderPolicy"},
     ]
     assert "TaskRole" not in ec2 and "ExecutionRole" not in ec2
 
@@ -252,13 +256,32 @@ def test_ec2_policy_file_matches_the_stacks_policies(template: dict[str, Any]) -
     """deploy/ec2/instance-role-policy.json grants what the stack's instance role gets, no more."""
     document = json.loads(EC2_POLICY.read_text(encoding="utf-8"))
     stack = cfn.Stack(template, UseCustomerManagedKey="false")
-    expected = {**statements(stack, "EventsConsumerPolicy"), **statements(stack, "SecretReaderPolicy")}
+    expected = {
+        **statements(stack, "EventsConsumerPolicy"),
+        **statements(stack, "SecretReaderPolicy"),
+        **statements(stack, "SendRateReaderPolicy"),
+    }
     found = {statement["Sid"]: statement for statement in document["Statement"]}
     assert found.keys() == expected.keys()
     for sid, statement in found.items():
         assert statement["Effect"] == "Allow"
         assert as_list(statement["Action"]) == as_list(expected[sid]["Action"])
+        if expected[sid]["Resource"] == "*":  # an action with no resource type (EXCEPTIONS)
+            assert statement["Resource"] == "*"
+            continue
         # A placeholder named after the stack output that holds the ARN.
         placeholder = re.fullmatch(r"\$\{(\w+)\}", statement["Resource"])
         assert placeholder, f"{sid}: Resource must be a ${{Output}} placeholder"
         assert placeholder.group(1) in template["Outputs"]
+
+
+def test_send_rate_reader_may_only_read_the_account_quota(template: dict[str, Any]) -> None:
+    found = statements(cfn.Stack(template), "SendRateReaderPolicy")
+    assert found == {
+        "ReadSesSendRate": {
+            "Sid": "ReadSesSendRate",
+            "Effect": "Allow",
+            "Action": "ses:GetAccount",
+            "Resource": "*",
+        }
+    }

@@ -22,6 +22,9 @@ DOCKER = os.environ.get("DOCKER", "docker")
 IMAGE = os.environ.get("SES_RELAY_IMAGE", "ses-relay:test")
 SES_SMTP_NAME = "ses-smtp.test"
 MAIL_LOG = "/var/log/mail.log"
+# boto3's credential chain would ask the EC2 instance-metadata address when a container has no
+# credentials (the pacer reads SES's rate with SES_MAX_SEND_RATE=auto): never from a test.
+NOTHING_LEAVES_THE_MACHINE = {"AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def docker(*args: str, env: Mapping[str, str] | None = None, check: bool = True, timeout: float = 120):
@@ -65,6 +68,7 @@ def run_once(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess:
     """Run the image in the foreground until it exits (for configuration errors and CLI commands)."""
+    settings = {**NOTHING_LEAVES_THE_MACHINE, **settings}
     arguments = _run_arguments(settings, mounts, {SES_SMTP_NAME: LOOPBACK})
     return docker("run", "--rm", *arguments, IMAGE, *command, env=settings, check=False, timeout=timeout)
 
@@ -80,7 +84,7 @@ class Appliance:
         volumes: Iterable[tuple[str, str]] = (),
     ):
         self.port = int(settings.get("RELAY_LISTEN_PORT") or free_port())
-        self.settings = {"RELAY_LISTEN_PORT": str(self.port), **settings}
+        self.settings = {"RELAY_LISTEN_PORT": str(self.port), **NOTHING_LEAVES_THE_MACHINE, **settings}
         self._mounts = list(mounts)
         self._extra_hosts = extra_hosts if extra_hosts is not None else {SES_SMTP_NAME: LOOPBACK}
         self._volumes = list(volumes)

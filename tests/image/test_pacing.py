@@ -1,0 +1,159 @@
+"""SES-native delivery on the real image: pacing to the account's rate, retrying throttled mail in
+seconds, one TLS session for many messages, the daily quota, and recovery after an outage.
+
+The SES stand-in keeps SES's limits (devstack/ses_smtp.py): recipients per second, the daily
+quota, about 350 messages a session, 10 s idle. Deadlines below are generous bounds on waiting,
+never measurements: the figures are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from devstack.net import LOOPBACK
+from devstack.ses_smtp import DAILY_QUOTA_EXCEEDED, THROTTLED, SesSmtpStandIn
+from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD, SMTP_USERNAME
+from tests.harness.appliance import Appliance
+from tests.harness.waiting import wait_until
+
+pytestmark = pytest.mark.image
+
+
+def _burst(port: int, count: int, tag: str, recipients_each: int = 1) -> None:
+    """count messages over a few client sessions, as an application's burst would come."""
+
+    def session(first: int) -> None:
+        with smtplib.SMTP(LOOPBACK, port, timeout=60) as client:
+            for number in range(first, min(first + 50, count)):
+                recipients = [f"{tag}-{number}-{r}@example.net" for r in range(recipients_each)]
+                client.sendmail(ALLOWED_SENDER, recipients, f"Subject: {tag} {number}\r\n\r\nhello\r\n")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(session, range(0, count, 50)))
+
+
+def _all_delivered(ses: SesSmtpStandIn, recipients: int, timeout: float) -> None:
+    wait_until(
+        lambda: ses.counters().recipients_accepted >= recipients,
+        timeout,
+        f"{recipients} recipients at the SES stand-in",
+        interval=0.5,
+    )
+
+
+def _no_bounce(relay: Appliance) -> None:
+    log = relay.mail_log()
+    assert "status=bounced" not in log
+    assert "status=expired" not in log
+
+
+@pytest.fixture
+def paced_ses(pki) -> SesSmtpStandIn:
+    with SesSmtpStandIn(pki, SMTP_USERNAME, SMTP_PASSWORD, max_send_rate=20) as stand_in:
+        yield stand_in
+
+
+def _settings(relay_settings: dict[str, str], ses: SesSmtpStandIn, **more: str) -> dict[str, str]:
+    return {**relay_settings, "SES_SMTP_PORT": str(ses.port), **more}
+
+
+def test_a_burst_drains_at_the_known_rate_with_almost_no_throttling(relay_settings, pki_mount, paced_ses):
+    settings = _settings(relay_settings, paced_ses, SES_MAX_SEND_RATE="20")
+    with Appliance(settings, mounts=pki_mount) as relay:
+        _burst(relay.port, 150, "known")
+        # 150 recipients at 20/s is 7.5 s; Postfix alone would leave most for 5-minute retries.
+        _all_delivered(paced_ses, 150, timeout=60)
+        counters = paced_ses.counters()
+        assert sum(counters.replies_454.values()) <= 3, counters.replies_454
+        _no_bounce(relay)
+        assert "pacing to SES at 18.0 recipients/s (SES_MAX_SEND_RATE=20)" in relay.mail_log()
+        # Every message's own line is still there, with SES's id, for the event logger to join on.
+        assert len(re.findall(r"status=sent \(250 Ok [0-9a-f-]+\)", relay.mail_log())) == 150
+
+
+def test_an_unknown_rate_is_found_and_throttled_mail_is_retried_in_seconds(
+    relay_settings, pki_mount, paced_ses
+):
+    # auto, with no AWS credentials: SES's API cannot be read, so the relay adapts.
+    settings = _settings(relay_settings, paced_ses)
+    with Appliance(settings, mounts=pki_mount) as relay:
+        relay.wait_for_mail_log(r"cannot read SES's send rate \(no AWS credentials\): adapting")
+        _burst(relay.port, 300, "unknown")
+        # 15 s at the account's rate; throttled mail must not wait for Postfix's 300 s backoff.
+        _all_delivered(paced_ses, 300, timeout=90)
+        _no_bounce(relay)
+        assert sum(paced_ses.counters().replies_454.values()) > 0  # it did have to find the rate
+        assert "SES throttled the send rate (454 Throttling failure: Maximum sending rate exceeded)" in (
+            relay.mail_log()
+        )
+
+
+def test_recipients_are_counted_not_messages(relay_settings, pki_mount, paced_ses):
+    settings = _settings(relay_settings, paced_ses, SES_MAX_SEND_RATE="20")
+    with Appliance(settings, mounts=pki_mount) as relay:
+        _burst(relay.port, 30, "multi", recipients_each=5)  # 150 recipients in 30 messages
+        _all_delivered(paced_ses, 150, timeout=60)
+        assert sum(paced_ses.counters().replies_454.values()) <= 3
+        _no_bounce(relay)
+
+
+def test_many_messages_ride_one_verified_tls_session_and_none_exceeds_the_cap(relay_settings, pki_mount, pki):
+    with SesSmtpStandIn(pki, SMTP_USERNAME, SMTP_PASSWORD, max_messages_per_session=40) as ses:
+        settings = _settings(relay_settings, ses, SES_MAX_SEND_RATE="200")
+        with Appliance(settings, mounts=pki_mount) as relay:
+            _burst(relay.port, 200, "reuse")
+            _all_delivered(ses, 200, timeout=60)
+            counters = ses.counters()
+            # Far fewer TLS handshakes and AUTHs than messages ...
+            assert counters.auths <= 200 / 5, counters
+            assert counters.tls_handshakes <= 200 / 5, counters
+            # ... and SES's per-session cap is never reached: Postfix ends sessions before it would
+            # be (here lowered to 40), so no message meets SES's 421.
+            assert counters.max_messages_in_a_session <= 40
+            _no_bounce(relay)
+            assert "Verified TLS connection established to ses-smtp.test" in relay.mail_log()
+
+
+def test_the_daily_quota_holds_mail_says_so_once_and_resumes(relay_settings, pki_mount, ses_smtp):
+    settings = {**relay_settings, "SES_MAX_SEND_RATE": "50"}
+    with Appliance(settings, mounts=pki_mount) as relay:
+        ses_smtp.set_daily_quota(0)
+        _burst(relay.port, 20, "quota")
+        relay.wait_for_mail_log(r"SES's daily sending quota is used up")
+        # While the quota is used up, mail stays queued: nothing bounces, nothing is lost.
+        assert ses_smtp.counters().recipients_accepted == 0
+        ses_smtp.set_daily_quota(None)  # a new day, or a raised quota
+        _all_delivered(ses_smtp, 20, timeout=60)
+        relay.wait_for_mail_log(r"SES takes mail again after its daily quota")
+        log = relay.mail_log()
+        assert log.count("daily sending quota is used up") == 1
+        assert log.count(DAILY_QUOTA_EXCEEDED.removeprefix("454 ")) >= 1  # Postfix's own deferral
+        _no_bounce(relay)
+
+
+def test_delivery_resumes_quickly_after_ses_comes_back(relay_settings, pki_mount, ses_smtp):
+    settings = {**relay_settings, "SES_MAX_SEND_RATE": "50"}
+    with Appliance(settings, mounts=pki_mount) as relay:
+        with ses_smtp.outage("refuse"):
+            _burst(relay.port, 20, "outage")
+            relay.wait_for_mail_log(r"status=deferred \(connect to ses-smtp\.test")
+        # SES is back: Postfix retries deferred mail within 30 s (not after 300 s or more).
+        _all_delivered(ses_smtp, 20, timeout=45)
+        _no_bounce(relay)
+        assert len({m.content for m in ses_smtp.messages}) == 20  # each once
+
+
+def test_a_throttle_from_another_sender_on_the_account_is_retried_not_bounced(
+    relay_settings, pki_mount, ses_smtp
+):
+    settings = {**relay_settings, "SES_MAX_SEND_RATE": "50"}
+    with Appliance(settings, mounts=pki_mount) as relay:
+        ses_smtp.fail_next(THROTTLED, count=5)
+        _burst(relay.port, 10, "shared")
+        _all_delivered(ses_smtp, 10, timeout=60)
+        _no_bounce(relay)
+        assert relay.mail_log().count("Throttling failure: Maximum sending rate exceeded") >= 5
