@@ -268,6 +268,7 @@ def test_devtools_image_runs_the_stack_as_the_override_says(devtools_image, loca
             listen=f"{LOOPBACK}:{port}",
             mailhog=f"{LOOPBACK}:{mailhog.smtp_port}",
             server_name="localhost",
+            api_listen=f"{LOOPBACK}:{free_port()}",
         )
         environment = _environment(simulator, localstack_url)
         name = f"ses-simulator-{uuid.uuid4().hex[:8]}"

@@ -14,10 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devstack.net import LOOPBACK
+from devstack.net import LOOPBACK, free_port
+from devstack.ses_simulator import SesSimulator
 from devstack.ses_smtp import DAILY_QUOTA_EXCEEDED, THROTTLED, SesSmtpStandIn
 from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD, SMTP_USERNAME
 from tests.harness.appliance import Appliance
+from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.image
@@ -157,3 +159,51 @@ def test_a_throttle_from_another_sender_on_the_account_is_retried_not_bounced(
         _all_delivered(ses_smtp, 10, timeout=60)
         _no_bounce(relay)
         assert relay.mail_log().count("Throttling failure: Maximum sending rate exceeded") >= 5
+
+
+@pytest.fixture
+def account(pki) -> SesSimulator:
+    """An SES account at 20 recipients/s with its API: what SES_MAX_SEND_RATE=auto reads."""
+    with SesSimulator(
+        pki, SMTP_USERNAME, SMTP_PASSWORD, max_send_rate=20, api_listen=(LOOPBACK, free_port())
+    ) as simulator:
+        yield simulator
+
+
+def _through_the_api(relay_settings: dict[str, str], account: SesSimulator) -> dict[str, str]:
+    return {
+        **relay_settings,
+        "SES_SMTP_PORT": str(account.smtp.port),
+        "AWS_ENDPOINT_URL_SESV2": account.api_url,
+        **{name: value for name, value in DUMMY_CREDENTIALS.items() if not name.endswith("REGION")},
+    }
+
+
+def test_auto_reads_the_accounts_rate_from_ses_and_paces_to_it(relay_settings, pki_mount, account):
+    with Appliance(_through_the_api(relay_settings, account), mounts=pki_mount) as relay:
+        relay.wait_for_mail_log(r"SES's maximum send rate is 20 recipients/s: pacing at 18\.0 recipients/s")
+        _burst(relay.port, 150, "auto")
+        _all_delivered(account.smtp, 150, timeout=60)
+        assert sum(account.smtp.counters().replies_454.values()) <= 3
+        _no_bounce(relay)
+    assert account.api.calls.get("GetAccount", 0) >= 1
+
+
+def test_two_appliances_on_one_account_share_its_rate_and_both_drain(relay_settings, pki_mount, account):
+    """Both read the account's full rate, so together they start twice too fast; SES's throttling
+    brings each down until their sum fits. Nothing is bounced, and throttled mail is re-sent."""
+    settings = _through_the_api(relay_settings, account)
+    with Appliance(settings, mounts=pki_mount) as first, Appliance(settings, mounts=pki_mount) as second:
+        for relay in (first, second):
+            relay.wait_for_mail_log(r"SES's maximum send rate is 20 recipients/s")
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda pair: _burst(pair[0].port, 200, pair[1]), [(first, "one"), (second, "two")]))
+        _all_delivered(account.smtp, 400, timeout=120)
+        for relay in (first, second):
+            _no_bounce(relay)
+            relay.wait_for_mail_log(r"SES throttled the send rate")
+        delivered = {m.rcpt_tos[0].split("-")[0] for m in account.smtp.messages}
+        assert delivered == {"one", "two"}
+        # The account's own limit held throughout (the stand-in refuses what is over it), and the
+        # two backed off instead of hammering it: few messages met a 454 compared to those sent.
+        assert sum(account.smtp.counters().replies_454.values()) < 400 * 0.15
