@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import smtplib
-import time
 from contextlib import ExitStack
 
 import pytest
@@ -39,20 +38,22 @@ def test_one_client_cannot_hold_every_connection(subnet_settings, pki_mount, ses
     """With the defaults (100 connections, 20 per client), a client that opens 40 and sits idle
     gets 20; the others are refused at once, and another client is served without waiting."""
     with Appliance(subnet_settings, mounts=pki_mount) as relay, ExitStack() as idle:
-        greetings = []
+        greetings, idle_sessions = [], []
         for _ in range(40):
             connection, greeting = connect(relay.port)
             idle.callback(connection.close)
             greetings.append(greeting)
-        assert sum(greeting.startswith(b"220 ") for greeting in greetings) == 20
+            if greeting.startswith(b"220 "):
+                idle_sessions.append(connection)
+        assert len(idle_sessions) == 20
         refused = [greeting for greeting in greetings if not greeting.startswith(b"220 ")]
         assert len(refused) == 20
         assert all(greeting.startswith(b"421 4.7.0 ") for greeting in refused), refused[0]
 
-        started = time.monotonic()
         _relay_one(relay.port, OTHER_CLIENT)
-        # Served by a free process, not after an idle one timed out (60 s, or 10 s under stress).
-        assert time.monotonic() - started < 5
+        # Served by a free process, not by one an idle session gave up: all 20 are still open.
+        for connection in idle_sessions:
+            assert command(connection, b"NOOP").startswith(b"250")
         [received] = ses_smtp.wait_for_messages(1)
         assert received.rcpt_tos == ("bob@example.net",)
         relay.wait_for_mail_log(
@@ -74,32 +75,28 @@ def test_connection_limits_are_settings(subnet_settings, pki_mount, ses_smtp):
 
 
 def test_a_client_that_trickles_bytes_is_cut_off_at_the_deadline(subnet_settings, pki_mount):
-    """Each command line must arrive whole within 60 s: one byte every 5 s cannot hold a session."""
+    """Each command line must arrive whole within 60 s: one byte every 5 s cannot hold a session.
+    The line would take about 190 s to send; the relay closes the session before it is whole."""
     with Appliance(subnet_settings, mounts=pki_mount) as relay:
         connection, greeting = connect(relay.port, timeout=120)
         with connection:
             assert greeting.startswith(b"220")
-            started = time.monotonic()
-            line = b"EHLO " + b"a" * 200 + b".example.com\r\n"
-            closed_after = None
-            for byte in line:
+            line = b"EHLO " + b"a" * 20 + b".example.com\r\n"
+            connection.settimeout(5)
+            answer = None
+            for position in range(len(line)):
                 try:
-                    connection.sendall(bytes([byte]))
-                except OSError:
-                    closed_after = time.monotonic() - started
-                    break
-                connection.settimeout(5)
-                try:
+                    connection.sendall(line[position : position + 1])
                     answer = connection.recv(4096)
                 except TimeoutError:
-                    continue
-                connection.settimeout(120)
-                # The server speaks only to close the session: a 421 timeout, or the close itself.
-                assert answer == b"" or answer.startswith(b"421"), answer
-                closed_after = time.monotonic() - started
+                    continue  # nothing from the server yet: keep trickling
+                except OSError:
+                    answer = b""
                 break
-        assert closed_after is not None, "the session outlived a 200-byte command sent at 1 byte per 5 s"
-        assert 55 <= closed_after <= 75, closed_after
+        # The server spoke only to end the session (its 421, or the close itself), mid-line.
+        assert answer is not None, "the session outlived the whole line"
+        assert answer == b"" or answer.startswith(b"421"), answer
+        assert position < len(line) - 1
         relay.wait_for_mail_log(r"timeout after CONNECT from localhost\[127\.0\.0\.1\]")
 
 
