@@ -220,11 +220,14 @@ def test_managed_policies_name_the_deployed_queue_and_secret(stack_on_localstack
     assert read["Action"] == "secretsmanager:GetSecretValue"
     assert read["Resource"] == outputs["SmtpCredentialsSecretArn"]
 
+    (rate,) = document(outputs["SendRateReaderPolicyArn"])["Statement"]
+    assert (rate["Action"], rate["Resource"]) == ("ses:GetAccount", "*")
+
     profile = iam.get_instance_profile(InstanceProfileName=outputs["InstanceProfileName"])["InstanceProfile"]
     (role,) = profile["Roles"]
     attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
-    both = {outputs["EventsConsumerPolicyArn"], outputs["SecretReaderPolicyArn"]}
-    assert {p["PolicyArn"] for p in attached} == both
+    managed = {outputs[f"{name}PolicyArn"] for name in ("EventsConsumer", "SecretReader", "SendRateReader")}
+    assert {p["PolicyArn"] for p in attached} == managed
     assert iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"] == []
 
 
