@@ -14,6 +14,8 @@ class PacerConfig:
     max_send_rate: float | None  # recipients per second; None: auto, from SES's API
     region: str
     quota_refresh_seconds: float = 300.0
+    # Where the pacer keeps its rate in force for the metrics exporter (ses_relay_ops.metrics).
+    status_file: str | None = None
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> PacerConfig:
@@ -23,4 +25,5 @@ class PacerConfig:
             max_send_rate=None if rate is None else float(rate),
             region=str(document["region"]),
             quota_refresh_seconds=float(document.get("quota_refresh_seconds", 300.0)),
+            status_file=document.get("status_file"),
         )

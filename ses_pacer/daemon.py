@@ -7,6 +7,8 @@ background thread so a slow or unreachable API never stalls the releases.
 
 from __future__ import annotations
 
+import json
+import os
 import queue
 import signal
 import syslog
@@ -21,6 +23,7 @@ from ses_pacer.send_quota import SendQuota, read_send_quota
 
 SNAPSHOT_SECONDS = 0.5
 RELEASE_SECONDS = 0.05
+STATUS_SECONDS = 1.0
 
 
 def _log(message: str, priority: int = syslog.LOG_INFO) -> None:
@@ -45,6 +48,8 @@ class Daemon:
         self.quota_results: queue.Queue[SendQuota | LookupError] = queue.Queue()
         self._quota_unreadable_logged = False
         self._postfix_down_logged = False
+        self._next_status = 0.0
+        self._status_unwritable_logged = False
 
     def run(self) -> int:
         syslog.openlog("postfix/ses-pacer", syslog.LOG_PID, syslog.LOG_MAIL)
@@ -62,6 +67,7 @@ class Daemon:
         while not self.stopping.is_set():
             now = time.monotonic()
             self._apply_quota(now)
+            self._write_status(now)
             try:
                 if now >= next_snapshot:
                     observed = self.pacer.observe(postfix.list_queue(), now)
@@ -80,6 +86,32 @@ class Daemon:
             self.stopping.wait(RELEASE_SECONDS)
         _log(f"stopping; {self.pacer.waiting} held messages stay queued for the next start")
         return 0
+
+    def _write_status(self, now: float) -> None:
+        """The rate in force, for the metrics exporter: a small JSON file replaced whole, every second."""
+        if self.config.status_file is None or now < self._next_status:
+            return
+        self._next_status = now + STATUS_SECONDS
+        status = {
+            "pid": os.getpid(),
+            "written_at": time.time(),
+            "send_rate": self.pacer.rate.rate,
+            "account_max_send_rate": self.pacer.rate.ceiling,
+            "daily_quota_exhausted": self.pacer.quota_exhausted,
+            "held_waiting": self.pacer.waiting,
+        }
+        path = self.config.status_file
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
+                json.dump(status, handle)
+            os.replace(f"{path}.tmp", path)
+        except OSError as error:
+            if not self._status_unwritable_logged:
+                _log(
+                    f"cannot write {path} ({error.strerror}): no send rate in the metrics", syslog.LOG_WARNING
+                )
+                self._status_unwritable_logged = True
 
     def _apply_quota(self, now: float) -> None:
         while True:
