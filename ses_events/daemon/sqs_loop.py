@@ -8,16 +8,22 @@ Failure paths, each explicit:
 - a DeleteMessageBatch entry that fails: the message comes back and is recognised as done.
 - SIGTERM/SIGINT: batches in flight are finished; a receive still waiting is abandoned (its
   messages, if any, become visible again after the visibility timeout).
+
+SQS and syslog errors are counted, and the counts kept in a small status file (``status_file``)
+for the metrics exporter; they start at 0 with each start, as Prometheus counters do.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import sys
 import threading
+import time
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,6 +87,35 @@ class Daemon:
         # Set when a thread met an error we did not foresee: the daemon then stops as a whole
         # rather than running on with a dead worker.
         self.failed = False
+        self.errors: Counter[str] = Counter(sqs=0, syslog=0)
+        self._errors_lock = threading.Lock()
+        self._status_unwritable_reported = False
+
+    def _count_error(self, kind: str) -> None:
+        with self._errors_lock:
+            self.errors[kind] += 1
+
+    def write_status(self) -> None:
+        """The error counts, replaced whole, for the metrics exporter."""
+        path = self.config.status_file
+        if not path:
+            return
+        with self._errors_lock:
+            status = {
+                "pid": os.getpid(),
+                "written_at": time.time(),
+                **{f"{k}_errors": v for k, v in self.errors.items()},
+            }
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temporary = f"{path}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(status, handle)
+            os.replace(temporary, path)
+        except OSError as error:
+            if not self._status_unwritable_reported:
+                report(f"cannot write {path} ({error.strerror}): no error counts in the metrics")
+                self._status_unwritable_reported = True
 
     def _delete(self, client, messages: Sequence[SqsMessage]) -> None:
         for start in range(0, len(messages), 10):
@@ -110,6 +145,7 @@ class Daemon:
         backoff = Backoff()
         while not self.stopping.is_set():
             if not writer.is_available():
+                self._count_error("syslog")
                 delay = backoff.next_delay()
                 report(
                     f"syslog socket {self.config.syslog_socket} is not accepting lines; waiting {delay:.1f}s"
@@ -134,12 +170,14 @@ class Daemon:
                     if outcome.deletable:
                         self._delete(client, outcome.deletable)
                 if outcome.syslog_error:
+                    self._count_error("syslog")
                     delay = backoff.next_delay()
                     report(f"{outcome.syslog_error}; messages kept in the queue, retrying in {delay:.1f}s")
                     self.stopping.wait(delay)
                 else:
                     backoff.reset()
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+                self._count_error("sqs")
                 delay = backoff.next_delay()
                 report(f"SQS error: {error}; retrying in {delay:.1f}s")
                 self.stopping.wait(delay)
@@ -164,6 +202,7 @@ class Daemon:
             while not self.stopping.wait(1.0):
                 # Keep learning queue IDs while the queue is idle, so the next event finds its ID.
                 self.follower.catch_up()
+                self.write_status()
         except Exception:
             self._fail("the main thread")
         for lock in self._busy:
