@@ -25,7 +25,9 @@ def start(environ: Mapping[str, str]) -> int:
     make_own_name_resolve()  # Cyrus SASL looks it up at every login to SES
     postfix.build_and_check(paths.ROOT)  # postmap the tables, then `postfix check`
     announce(settings)
-    return supervise.run(paths.SUPERVISORD, supervise.environment_without_secrets(environ))
+    drain = [sys.executable, "-m", "entrypoint.drain", str(settings["RELAY_DRAIN_SECONDS"])]
+    environment = supervise.environment_without_secrets(environ)
+    return supervise.run(paths.SUPERVISORD, environment, drain if settings["RELAY_DRAIN_SECONDS"] else ())
 
 
 def make_own_name_resolve() -> None:

@@ -16,6 +16,8 @@ SUPERVISORD_CONF = Path("/etc/supervisor/supervisord.conf")
 SUPERVISORD = [str(VENV_BIN / "supervisord"), "-c", str(SUPERVISORD_CONF)]
 # Left by the fatal-exit listener when a program kept dying: the container then exits non-zero.
 FATAL_MARKER = Path("/run/ses-relay/fatal")
+# There while the appliance drains on purpose (SIGTERM): the health check then says healthy.
+DRAINING = Path("/run/ses-relay/draining")
 
 MASTER_CF = Path("/etc/postfix/master.cf")
 HOSTS = Path("/etc/hosts")

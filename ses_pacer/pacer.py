@@ -32,7 +32,7 @@ def _rate_text(rate: float) -> str:
 class Pacer:
     def __init__(self, rate: AdaptiveRate, now: float):
         self.rate = rate
-        self.bucket = TokenBucket(rate.rate, max(1.0, rate.rate / 5), 0.0, now)
+        self.bucket = TokenBucket(rate.rate, 1.0, 0.0, now)
         self.bucket.set_rate(rate.rate, now)
         # Held messages not yet released, oldest first: (arrival time, queue ID, recipients).
         self._waiting: list[tuple[int, str, int]] = []

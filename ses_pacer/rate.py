@@ -50,8 +50,9 @@ class TokenBucket:
     def set_rate(self, rate: float, now: float) -> None:
         self.refill(now)
         self.rate = rate
-        # At most a fifth of a second's worth at once, so releases stay even across the second.
-        self.capacity = max(1.0, rate / 5)
+        # At most one release tick's worth (50 ms) at once: SES counts any one-second window, so
+        # a burst saved up while idle would push the window over even at the average rate.
+        self.capacity = max(1.0, rate / 20)
         self.tokens = min(self.tokens, self.capacity)
 
 

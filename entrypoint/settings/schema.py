@@ -160,6 +160,15 @@ SETTINGS: tuple[Setting, ...] = (
         default=6000,
     ),
     Setting(
+        "RELAY_DRAIN_SECONDS",
+        "On stop (SIGTERM), how long the relay takes no new mail and hands its queue to SES before "
+        "it stops; what is left stays queued and is named in the mail log. 0: stop at once. Keep it "
+        "under the orchestrator's stop timeout (ECS `stopTimeout`, `docker stop -t`, compose's "
+        "`stop_grace_period`) less about 20 s for the programs to stop.",
+        parsers.bounded_integer(0, 3600, " seconds"),
+        default=40,
+    ),
+    Setting(
         "SES_MAX_SEND_RATE",
         "The SES account's maximum send rate, in recipients per second, that the relay paces to; "
         "`auto` reads it from SES (`ses:GetAccount`) at start and every 5 minutes, and adapts to SES's "

@@ -135,6 +135,7 @@ def test_environment_configures_the_relay_for_its_clients(template: dict[str, An
         # The NLB preserves client addresses: Postfix must allow the clients themselves.
         "RELAY_ALLOWED_NETWORKS": "10.42.0.0/20",
         "RELAY_HOSTNAME": "ses-relay.mail.example.org",
+        "RELAY_DRAIN_SECONDS": "90",
     }
     stack = cfn.Stack(template, AllowedSenders="app@example.org", RelayHostname="relay.example.org")
     (container,) = register_task_definition_input(stack)["containerDefinitions"]
@@ -173,3 +174,12 @@ def test_execution_role_pulls_only_from_the_named_repository(template: dict[str,
     policies = public.resources()["ExecutionRole"]["Properties"]["Policies"]
     assert [p["PolicyName"] for p in policies] == ["write-logs"]
     assert re.fullmatch(template["Parameters"]["ImageRepositoryArn"]["AllowedPattern"], repository)
+
+
+def test_the_drain_fits_inside_the_stop_timeout(stack: cfn.Stack) -> None:
+    """ECS sends SIGTERM once the NLB has drained the target, then kills the task after
+    stopTimeout: the relay's drain and its programs' stop must fit in between."""
+    (container,) = register_task_definition_input(stack)["containerDefinitions"]
+    environment = {item["name"]: item["value"] for item in container["environment"]}
+    drain = int(environment["RELAY_DRAIN_SECONDS"])
+    assert drain + 20 <= container["stopTimeout"] <= 120  # Fargate's maximum
