@@ -20,6 +20,7 @@ COPY pyproject.toml constraints.txt README.md /src/
 COPY entrypoint/ /src/entrypoint/
 COPY ses_events/ /src/ses_events/
 COPY ses_pacer/ /src/ses_pacer/
+COPY ses_relay_ops/ /src/ses_relay_ops/
 RUN --mount=type=secret,id=pip_cert,required=false \
     if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
     python3 -m venv /opt/venv \
