@@ -434,3 +434,26 @@ def test_outputs_name_the_tasks_security_group_for_endpoint_rules(template: dict
     output = template["Outputs"]["TaskSecurityGroupId"]
     assert output["Value"] == {"Ref": "TaskSecurityGroup"}
     assert output["Condition"] == template["Resources"]["TaskSecurityGroup"]["Condition"]
+
+
+def test_the_service_scales_on_cpu_once_it_runs_tasks(template: dict[str, Any]) -> None:
+    """Application Auto Scaling between DesiredCount and MaxCount on average CPU; none while the
+    stack waits for its credentials (DesiredCount 0), none without ECS."""
+    running = cfn.Stack(template, DeployCompute="true", DesiredCount="2", MaxCount="5").resources()
+    target = running["ScalableTarget"]["Properties"]
+    assert (target["ScalableDimension"], target["MinCapacity"], target["MaxCapacity"]) == (
+        "ecs:service:DesiredCount",
+        {"Ref": "DesiredCount"},
+        {"Ref": "MaxCount"},
+    )
+    tracking = running["CpuScalingPolicy"]["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+    }
+    assert tracking["ScaleInCooldown"] >= tracking["ScaleOutCooldown"]
+    for switches in (
+        {"DeployCompute": "true", "DesiredCount": "0"},
+        {"DeployCompute": "false", "DesiredCount": "2"},
+    ):
+        resources = cfn.Stack(template, **switches).resources()
+        assert "ScalableTarget" not in resources and "CpuScalingPolicy" not in resources
