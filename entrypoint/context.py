@@ -11,6 +11,7 @@ from typing import Any
 from entrypoint import paths
 from entrypoint.settings import Settings
 from entrypoint.settings.smtp_password import smtp_password
+from ses_relay_ops.fields import EVENT_LOGGER, FIELD_RULES
 
 # SES's implicit-TLS ports; every other port speaks STARTTLS.
 SES_TLS_WRAPPER_PORTS = frozenset({465, 2465})
@@ -34,6 +35,23 @@ def postfix_network(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> s
     if network.version == 6:
         return f"[{network.network_address}]/{network.prefixlen}"
     return str(network)
+
+
+def rsyslog_field_rules() -> list[dict[str, str]]:
+    """ses_relay_ops.fields's rules as rsyslog.conf applies them for LOG_FORMAT=json: the
+    condition on the program, and a later rule for a field only while it is still empty."""
+    rules, seen = [], set()
+    for rule in FIELD_RULES:
+        condition = ""
+        if rule.event_logger is not None:
+            condition += f" and $programname {'==' if rule.event_logger else '!='} '{EVENT_LOGGER}'"
+        if rule.name in seen:
+            condition += f' and $!{rule.name} == ""'
+        seen.add(rule.name)
+        rules.append(
+            {"name": rule.name, "pattern": rule.pattern, "requires": rule.requires, "condition": condition}
+        )
+    return rules
 
 
 def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[str, Any]:
@@ -72,8 +90,32 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "mail_log": str(paths.MAIL_LOG),
             "state_file": str(paths.EVENTS_STATE_FILE),
             "relay_hostname": settings["RELAY_HOSTNAME"],
+            "status_file": str(paths.EVENTS_STATUS_FILE),
         },
-        "pacer": {"max_send_rate": settings["SES_MAX_SEND_RATE"], "region": settings["SES_REGION"]},
+        "pacer": {
+            "max_send_rate": settings["SES_MAX_SEND_RATE"],
+            "region": settings["SES_REGION"],
+            "status_file": str(paths.PACER_STATUS_FILE),
+        },
+        "log_format": settings["LOG_FORMAT"],
+        "field_rules": rsyslog_field_rules(),
+        "rsyslog_pid_file": str(paths.RSYSLOG_PID_FILE),
+        "rotation_on": bool(settings["MAIL_LOG_ROTATE_SIZE"] or settings["MAIL_LOG_ROTATE_AGE"]),
+        "metrics_port": settings["METRICS_PORT"],
+        "ops_config_file": str(paths.OPS_CONFIG),
+        "ops": {
+            "mail_log": str(paths.MAIL_LOG),
+            "rotate_size": settings["MAIL_LOG_ROTATE_SIZE"],
+            "rotate_age_seconds": settings["MAIL_LOG_ROTATE_AGE"],
+            "rotate_keep": settings["MAIL_LOG_ROTATE_KEEP"],
+            "rsyslog_pid_file": str(paths.RSYSLOG_PID_FILE),
+            "metrics_port": settings["METRICS_PORT"],
+            "mail_log_start_file": str(paths.MAIL_LOG_START_FILE),
+            "pacer_status_file": str(paths.PACER_STATUS_FILE),
+            "events_status_file": str(paths.EVENTS_STATUS_FILE),
+            "events_queue_url": settings["SES_EVENTS_QUEUE_URL"],
+            "events_region": settings["SES_REGION"],
+        },
         "venv_bin": str(paths.VENV_BIN),
         # Only root can reach supervisord's socket; the password keeps supervisord from warning
         # about an unauthenticated server, and nothing hard-coded is ever shipped.

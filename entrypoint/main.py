@@ -7,6 +7,7 @@ problem at once with exit status 78.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ def start(environ: Mapping[str, str]) -> int:
     render_all(template_context(settings, ipv6=ipv6), template_root=paths.ROOT, output_root=paths.ROOT)
     make_own_name_resolve()  # Cyrus SASL looks it up at every login to SES
     postfix.build_and_check(paths.ROOT)  # postmap the tables, then `postfix check`
+    note_where_the_mail_log_starts()  # the metrics count its lines from here
     announce(settings)
     drain = [sys.executable, "-m", "entrypoint.drain", str(settings["RELAY_DRAIN_SECONDS"])]
     environment = supervise.environment_without_secrets(environ)
@@ -36,6 +38,17 @@ def make_own_name_resolve() -> None:
             log.info("added this host's name to /etc/hosts (host networking)")
     except OSError as error:
         log.warning(f"cannot add this host's name to /etc/hosts ({error.strerror}); SASL may wait on DNS")
+
+
+def note_where_the_mail_log_starts() -> None:
+    """Before rsyslog runs: the mail log's inode and size, where the metrics exporter starts."""
+    try:
+        status = paths.MAIL_LOG.stat()
+        start = {"inode": status.st_ino, "offset": status.st_size}
+    except FileNotFoundError:
+        start = {"inode": 0, "offset": 0}  # a new log: read it from its start
+    paths.MAIL_LOG_START_FILE.parent.mkdir(parents=True, exist_ok=True)
+    paths.MAIL_LOG_START_FILE.write_text(json.dumps(start), encoding="utf-8")
 
 
 def announce(settings: Settings) -> None:

@@ -26,3 +26,11 @@ HOSTS = Path("/etc/hosts")
 MAIL_LOG = Path("/var/log/mail.log")
 EVENTS_STATE_FILE = Path("/var/log/ses-relay/ses-events.sqlite3")
 SYSLOG_SOCKET = Path("/dev/log")
+
+# The operator commands' settings (ses-relay rotate, metrics), and what the metrics read.
+OPS_CONFIG = Path("/etc/ses-relay/ses-relay.json")
+RSYSLOG_PID_FILE = Path("/run/rsyslogd.pid")
+# Where the mail log stood when the container started: the metrics count from there.
+MAIL_LOG_START_FILE = Path("/run/ses-relay/mail-log-start.json")
+PACER_STATUS_FILE = Path("/run/ses-relay/ses-pacer.status.json")
+EVENTS_STATUS_FILE = Path("/run/ses-relay/ses-events.status.json")

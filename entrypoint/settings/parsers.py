@@ -218,3 +218,44 @@ def network_list(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Networ
             )
         networks.append(network)
     return tuple(dict.fromkeys(networks))
+
+
+def choice(*allowed: str):
+    """One of the allowed words, in any case."""
+
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"{raw.strip()!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+_BYTE_SIZE = re.compile(r"^([0-9]+)\s*([kmg]?)i?b?$", re.IGNORECASE)
+_DURATION = re.compile(r"^([0-9]+)\s*([smhdw]?)$", re.IGNORECASE)
+MIN_ROTATE_BYTES = 1024
+MIN_ROTATE_SECONDS = 60
+
+
+def byte_size(raw: str) -> int:
+    """Bytes: ``104857600``, ``100M``, ``64k``, ``1G`` (1024-based); 0 means never."""
+    match = _BYTE_SIZE.match(raw.strip())
+    if not match:
+        raise ValueError(f"{raw.strip()!r} is not a size such as 100M, 512k or 1G")
+    size = int(match.group(1)) * 1024 ** "bkmg".index((match.group(2) or "b").lower())
+    if 0 < size < MIN_ROTATE_BYTES:
+        raise ValueError(f"{size} bytes is too small: 0 (never) or at least 1k")
+    return size
+
+
+def duration(raw: str) -> int:
+    """Seconds: ``3600``, ``90m``, ``12h``, ``1d``, ``2w``; 0 means never."""
+    match = _DURATION.match(raw.strip())
+    if not match:
+        raise ValueError(f"{raw.strip()!r} is not a duration such as 30m, 12h, 1d or 1w")
+    unit = (match.group(2) or "s").lower()
+    seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    if 0 < seconds < MIN_ROTATE_SECONDS:
+        raise ValueError(f"{seconds} s is too short: 0 (never) or at least 1m")
+    return seconds

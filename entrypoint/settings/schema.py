@@ -7,6 +7,7 @@ variables are all derived from ``SETTINGS``. To add a setting, add it here and n
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,11 @@ from entrypoint.settings import parsers
 
 # Environment variables with these prefixes belong to us: an unknown one is a typo, and a typo
 # must never be silently ignored (a misspelt password variable would send mail unauthenticated).
-OWNED_PREFIXES = ("SES_", "RELAY_", "SECRETS_MANAGER_")
+# LOG_ is not one: platforms set LOG_LEVEL and the like in every container, and refusing them would
+# stop the relay for someone else's variable. LOG_FORMAT is ours by name, and a name this close to
+# it (LOG_FROMAT, LOGFORMAT) is refused as a typo (NEAR_MISS_CUTOFF).
+OWNED_PREFIXES = ("SES_", "RELAY_", "SECRETS_MANAGER_", "METRICS_", "MAIL_LOG_")
+NEAR_MISS_CUTOFF = 0.88
 FILE_SUFFIX = "_FILE"
 
 DefaultFn = Callable[[Mapping[str, Any]], Any]
@@ -203,6 +208,42 @@ SETTINGS: tuple[Setting, ...] = (
         default=60,
     ),
     Setting(
+        "LOG_FORMAT",
+        "The container's stdout: `classic` (the mail log's own lines) or `json` (one JSON object per "
+        "mail-log line: time, program, queue ID, the fields of delivery and event lines, and the line's "
+        "text). `/var/log/mail.log` is classic either way.",
+        parsers.choice("classic", "json"),
+        default="classic",
+    ),
+    Setting(
+        "METRICS_PORT",
+        "TCP port of the Prometheus metrics (`/metrics`, every address of the container); unset: no "
+        "exporter runs. Publish it only to your monitoring network.",
+        parsers.port,
+    ),
+    Setting(
+        "MAIL_LOG_ROTATE_SIZE",
+        "Rotate `/var/log/mail.log` when it holds this much: a number of bytes with `k`, `M` or `G` "
+        "(1024-based), e.g. `100M`. 0: never by size.",
+        parsers.byte_size,
+        default=100 * 1024 * 1024,
+        default_doc="`100M`",
+    ),
+    Setting(
+        "MAIL_LOG_ROTATE_AGE",
+        "Rotate `/var/log/mail.log` when its oldest line is this old: a number with `m`, `h`, `d` or `w`, "
+        "e.g. `1d`. 0: never by age.",
+        parsers.duration,
+        default=86400,
+        default_doc="`1d`",
+    ),
+    Setting(
+        "MAIL_LOG_ROTATE_KEEP",
+        "Rotated mail logs kept: `mail.log.1`, then `mail.log.2.gz` and up; older ones are deleted.",
+        parsers.bounded_integer(1, 1000, " files"),
+        default=14,
+    ),
+    Setting(
         "SECRETS_MANAGER_SECRET_ID",
         "Name or ARN of an AWS Secrets Manager secret: a JSON object whose keys are setting names "
         "(typically `SES_SMTP_USERNAME` and `SES_SMTP_PASSWORD`). Fetched with boto3's default "
@@ -229,4 +270,19 @@ SECRET_NAMES = frozenset(setting.name for setting in SETTINGS if setting.secret)
 
 
 def is_owned_name(name: str) -> bool:
-    return name.startswith(OWNED_PREFIXES)
+    return name.startswith(OWNED_PREFIXES) or name.removesuffix(FILE_SUFFIX) in UNPREFIXED_NAMES
+
+
+# Settings outside the owned prefixes (LOG_FORMAT): a variable this close to one is taken for a typo.
+UNPREFIXED_NAMES = frozenset(
+    setting.name for setting in SETTINGS if not setting.name.startswith(OWNED_PREFIXES)
+)
+
+
+def near_miss(name: str) -> str | None:
+    """The unprefixed setting a variable outside the owned prefixes looks like a typo of, if any."""
+    if name in UNPREFIXED_NAMES or is_owned_name(name):
+        return None
+    candidates = sorted(UNPREFIXED_NAMES | {known + FILE_SUFFIX for known in UNPREFIXED_NAMES})
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=NEAR_MISS_CUTOFF)
+    return close[0] if close else None

@@ -16,7 +16,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from entrypoint.settings.schema import COMPOSE_VARIABLES, FILE_SUFFIX, SETTINGS_BY_NAME, is_owned_name
+from entrypoint.settings.schema import (
+    COMPOSE_VARIABLES,
+    FILE_SUFFIX,
+    SETTINGS_BY_NAME,
+    is_owned_name,
+    near_miss,
+)
 
 SECRET_ID = "SECRETS_MANAGER_SECRET_ID"  # noqa: S105 - the setting's name, not a secret
 
@@ -58,6 +64,9 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, RawValue], 
     values: dict[str, RawValue] = {}
     problems: list[Problem] = []
     for variable in sorted(environ):
+        if not is_owned_name(variable) and environ[variable] != "" and (typo_of := near_miss(variable)):
+            problems.append(Problem(variable, f"unknown setting; did you mean {typo_of}?"))
+            continue
         if not is_owned_name(variable) or environ[variable] == "" or variable in COMPOSE_VARIABLES:
             continue
         if variable in SETTINGS_BY_NAME:

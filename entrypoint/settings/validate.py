@@ -58,6 +58,12 @@ def _check_networks_usable(settings: Settings, ipv6: bool, problems: list[Proble
         )
 
 
+def _check_metrics_port(settings: Settings, problems: list[Problem]) -> None:
+    port = settings.get("METRICS_PORT")
+    if port is not None and port == settings.get("RELAY_LISTEN_PORT"):
+        problems.append(Problem("METRICS_PORT", f"{port} is RELAY_LISTEN_PORT, where Postfix listens"))
+
+
 def validate(raw: Mapping[str, RawValue], *, ipv6: bool = True) -> tuple[Settings, list[Problem]]:
     """Typed settings (defaults filled in) and the list of problems; usable only if there are none."""
     settings: Settings = {}
@@ -88,4 +94,5 @@ def validate(raw: Mapping[str, RawValue], *, ipv6: bool = True) -> tuple[Setting
     _check_relations(raw, problems)
     _check_connection_limits(settings, problems)
     _check_networks_usable(settings, ipv6, problems)
+    _check_metrics_port(settings, problems)
     return settings, problems
