@@ -11,6 +11,9 @@ when any of them no longer holds. That is how each way a log is rotated is follo
 * emptied in place (``copytruncate``): the file is shorter than the offset, or, when it grew past
   the offset again before the next read, the bytes before the offset differ. Lines written
   between the last read and the copy are only in the copy;
+* renamed away while the logger was down: the rest of the old file is read first, from
+  ``mail.log.1``, the name logrotate's ``delaycompress`` and ``ses-relay rotate`` leave it under
+  until the next rotation; then the new file from its start;
 * replaced while the logger was down, even by a file that got the old inode number again: the
   bytes before the saved offset differ.
 
@@ -42,6 +45,7 @@ class MailLogFollower:
         # As last saved: read from the store once, written only when it moves, so an idle log
         # costs no database write per batch.
         self._cursor = store.cursor(path)
+        self._resumed = False
 
     def catch_up(self) -> int:
         """Read everything written since the last call; returns how many queue IDs were learned."""
@@ -52,6 +56,9 @@ class MailLogFollower:
                 if not os.path.lexists(self.path):
                     return learned  # no new file yet: the old one is still where lines go
                 self._close()
+            if not self._resumed:
+                self._resumed = True
+                learned += self._finish_rotated_file()
             if self._handle is None:
                 self._handle = self._open()
                 if self._handle is None:
@@ -76,6 +83,26 @@ class MailLogFollower:
         if self._cursor is None or self._cursor.inode != inode:
             self._cursor = LogCursor(inode, 0)
         return handle
+
+    def _finish_rotated_file(self) -> int:
+        """At start: if the log was rotated while the logger was down, read the rest of the file the
+        saved cursor is in, now at ``PATH.1``."""
+        cursor = self._cursor
+        if cursor is None or not cursor.offset:
+            return 0
+        try:
+            if os.stat(self.path).st_ino == cursor.inode:
+                return 0
+        except FileNotFoundError:
+            pass
+        try:
+            rotated = open(f"{self.path}.1", "rb")  # noqa: SIM115 - closed below, whatever happens
+        except FileNotFoundError:
+            return 0
+        with rotated:
+            if os.fstat(rotated.fileno()).st_ino != cursor.inode:
+                return 0
+            return self._read_on(rotated)
 
     def _rotated(self, handle: BinaryIO) -> bool:
         """Whether the path now names another file than the one open (or none)."""

@@ -154,6 +154,39 @@ def test_a_file_replaced_while_the_logger_was_down_is_read_from_its_start(
     restarted.close()
 
 
+def test_a_rotation_while_the_logger_was_down_loses_nothing(
+    log: Path, store: LoggerStore, follower: MailLogFollower
+):
+    """The rest of the old file, written after the last read, is now mail.log.1: read it first."""
+    append(log, sent_line("AAA1", "ses-a"))
+    assert follower.catch_up() == 1
+    follower.close()
+
+    append(log, sent_line("LATE", "ses-late"))
+    log.rename(log.with_name("mail.log.1"))
+    append(log, sent_line("BBB2", "ses-b"))
+    restarted = MailLogFollower(str(log), store)
+    assert restarted.catch_up() == 2
+    assert (store.queue_id_for("ses-late"), store.queue_id_for("ses-b")) == ("LATE", "BBB2")
+    append(log, sent_line("CCC3", "ses-c"))
+    assert restarted.catch_up() == 1
+    restarted.close()
+
+
+def test_after_a_restart_without_rotation_mail_log_1_is_not_read(
+    log: Path, store: LoggerStore, follower: MailLogFollower
+):
+    log.with_name("mail.log.1").write_text(sent_line("OLD1", "ses-old"))
+    append(log, sent_line("AAA1", "ses-a"))
+    assert follower.catch_up() == 1
+    follower.close()
+    append(log, sent_line("BBB2", "ses-b"))
+    restarted = MailLogFollower(str(log), store)
+    assert restarted.catch_up() == 1
+    assert store.queue_id_for("ses-old") is None
+    restarted.close()
+
+
 # --- Truncation: the same file emptied in place (logrotate's copytruncate) ---
 
 
