@@ -182,7 +182,7 @@ def test_consumer_may_only_read_and_delete_events(template: dict[str, Any], cmk:
         "ConsumeSesEvents": {
             "Sid": "ConsumeSesEvents",
             "Effect": "Allow",
-            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
             "Resource": {"Fn::GetAtt": ["EventsQueue", "Arn"]},
         }
     }

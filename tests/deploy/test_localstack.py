@@ -214,7 +214,7 @@ def test_managed_policies_name_the_deployed_queue_and_secret(stack_on_localstack
         return text if isinstance(text, dict) else json.loads(text)
 
     (consume,) = document(outputs["EventsConsumerPolicyArn"])["Statement"]
-    assert consume["Action"] == ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
+    assert consume["Action"] == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     assert consume["Resource"] == outputs["EventsQueueArn"]
     (read,) = document(outputs["SecretReaderPolicyArn"])["Statement"]
     assert read["Action"] == "secretsmanager:GetSecretValue"
