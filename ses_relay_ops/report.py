@@ -86,8 +86,8 @@ def build_report(lines: Iterable, start: datetime | None, end: datetime | None =
     for line in lines:
         if (start is not None and line.time < start) or (end is not None and line.time > end):
             continue
-        report.first_line = report.first_line or line.time
-        report.last_line = line.time
+        report.first_line = min(report.first_line or line.time, line.time)
+        report.last_line = max(report.last_line or line.time, line.time)
         outcome = classify(line)
         if outcome is None:
             continue
