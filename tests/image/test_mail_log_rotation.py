@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 
 from devstack.net import LOOPBACK
-from entrypoint.settings.schema import SETTINGS_BY_NAME
 from ses_relay_ops.log_files import family, read_text_lines
 from tests.conftest import ALLOWED_SENDER
 from tests.harness.appliance import Appliance
-from tests.harness.localstack import DUMMY_CREDENTIALS
-from tests.harness.pipeline import create_pipeline, delivery_event
+from tests.harness.pipeline import delivery_event
 from tests.harness.waiting import wait_until
+from tests.image.test_event_logger import events_settings  # noqa: F401 - its fixture
 
 pytestmark = pytest.mark.image
 
@@ -90,22 +89,6 @@ def test_under_a_steady_load_no_line_is_lost_or_written_twice(relay_settings, pk
     )
 
 
-@pytest.fixture
-def events_settings(relay_settings, localstack_url):
-    pipeline = create_pipeline(localstack_url)
-    settings = {
-        **relay_settings,
-        **DUMMY_CREDENTIALS,
-        "AWS_ENDPOINT_URL": localstack_url,
-        "SES_EVENTS_QUEUE_URL": pipeline.queue_url,
-        "SES_EVENTS_WAIT_SECONDS": "2",
-    }
-    if "SES_EVENTS_VERIFY_SNS_SIGNATURES" in SETTINGS_BY_NAME:
-        settings["SES_EVENTS_VERIFY_SNS_SIGNATURES"] = "off"  # LocalStack's SNS is not AWS's signer
-    yield settings, pipeline
-    pipeline.delete()
-
-
 def _logger_state(log_dir: Path, query: str, *parameters: object) -> tuple | None:
     """A row of the event logger's store, on the log volume: what it has learnt and read so far."""
     state = log_dir / "ses-relay" / "ses-events.sqlite3"
@@ -129,7 +112,12 @@ def _learnt_queue_id(log_dir: Path, ses_id: str) -> str | None:
 
 
 @pytest.mark.localstack
-def test_the_event_logger_learns_queue_ids_across_rotations(events_settings, pki_mount, ses_smtp, tmp_path):
+def test_the_event_logger_learns_queue_ids_across_rotations(
+    events_settings,  # noqa: F811 - test_event_logger's fixture
+    pki_mount,
+    ses_smtp,
+    tmp_path,
+):
     """Each status=sent line is renamed into mail.log.1 right after it is written, mostly before
     the logger's next read (once a second), so the logger reads it there. As in production, one
     rotation falls between two of its reads: each round starts once it reads the new mail.log.

@@ -10,31 +10,21 @@ import pytest
 
 from entrypoint.context import template_context
 from entrypoint.render import render_all
-from entrypoint.settings.sources import collect
-from entrypoint.settings.validate import validate
 from ses_events.daemon.config import DaemonConfig
 from ses_pacer.config import PacerConfig
 from ses_relay_ops.config import OpsConfig
 from ses_relay_ops.fields import FIELD_RULES
+from tests.unit.test_settings import MINIMAL
+from tests.unit.test_settings import settings_from as settings_with_sources
 
 ROOTFS = Path(__file__).resolve().parents[2] / "rootfs"
-MINIMAL = {
-    "SES_REGION": "eu-west-1",
-    "SES_SMTP_USERNAME": "AKIAEXAMPLE",
-    "SES_SMTP_PASSWORD": "smtp-password",
-    "RELAY_ALLOWED_SENDERS": "app@example.com",
-    "RELAY_HOSTNAME": "relay.example.com",
-}
-
-
-def _no_secret(_secret_id, _region):
-    raise AssertionError("no secret should be fetched")
 
 
 def settings_from(environ):
-    raw, problems = collect({**MINIMAL, **environ}, _no_secret)
-    settings, more = validate(raw)
-    return settings, [str(problem) for problem in problems + more]
+    settings, problems, _raw = settings_with_sources(
+        {**MINIMAL, "RELAY_HOSTNAME": "relay.example.com", **environ}
+    )
+    return settings, problems
 
 
 def test_defaults_classic_logs_no_metrics_and_rotation_by_day_or_100m():
