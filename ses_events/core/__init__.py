@@ -8,6 +8,7 @@ the daemon feeds mail log lines to ``parse_sent_line`` to answer ``QueueIdLookup
 Private modules, one job each (only the names below are the API):
 
 * ``_sqs_body``     - an SQS body (SNS envelope or raw delivery) -> SesEvent, non-event or PoisonMessage
+* ``_sns_signature`` - what SNS signed in an envelope, and the URLs its certificate may come from
 * ``_ses_event``    - ``SesEvent``, the one validated event type, and its de-duplication key
 * ``_outcomes``     - what an event means for each recipient (relay, dsn, status, delay, response)
 * ``_lines``        - the one place a line is made: body -> FormattedMessage, event -> lines
@@ -21,26 +22,40 @@ from ses_events.core._json import PoisonMessage
 from ses_events.core._lines import FormattedMessage, event_to_log_lines, format_sqs_body
 from ses_events.core._queue_ids import QueueIdLookup, no_queue_ids, parse_sent_line, relay_queue_id
 from ses_events.core._ses_event import SesEvent, event_key, read_ses_event
+from ses_events.core._sns_signature import (
+    SNS_SIGNATURE_HASHES,
+    SignedSnsMessage,
+    UnverifiableMessage,
+    is_sns_certificate_url,
+    read_signed_sns_message,
+    sns_string_to_sign,
+)
 from ses_events.core._sqs_body import SES_VALIDATION_TEXT, MessageKind, UnwrappedBody, unwrap_sqs_body
 from ses_events.core._status_words import STATUS_WORDS, StatusWord, status_word, status_words_table
 
 __all__ = [
     "SES_VALIDATION_TEXT",
+    "SNS_SIGNATURE_HASHES",
     "STATUS_WORDS",
     "FormattedMessage",
     "MessageKind",
     "PoisonMessage",
     "QueueIdLookup",
     "SesEvent",
+    "SignedSnsMessage",
     "StatusWord",
+    "UnverifiableMessage",
     "UnwrappedBody",
     "event_key",
     "event_to_log_lines",
     "format_sqs_body",
+    "is_sns_certificate_url",
     "no_queue_ids",
     "parse_sent_line",
     "read_ses_event",
+    "read_signed_sns_message",
     "relay_queue_id",
+    "sns_string_to_sign",
     "status_word",
     "status_words_table",
     "unwrap_sqs_body",
