@@ -91,6 +91,7 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "state_file": str(paths.EVENTS_STATE_FILE),
             "relay_hostname": settings["RELAY_HOSTNAME"],
             "status_file": str(paths.EVENTS_STATUS_FILE),
+            "verify_sns_signatures": settings["SES_EVENTS_VERIFY_SNS_SIGNATURES"],
         },
         "pacer": {
             "max_send_rate": settings["SES_MAX_SEND_RATE"],

@@ -150,6 +150,14 @@ def send_rate(raw: str) -> float | None:
     return rate
 
 
+def on_off(raw: str) -> bool:
+    """``on`` (True) or ``off`` (False), in any case; nothing else, so a typo is refused."""
+    value = raw.strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{raw.strip()!r} is neither 'on' nor 'off'")
+    return value == "on"
+
+
 def readable_file(raw: str) -> str:
     path = raw.strip()
     if not os.path.isfile(path):

@@ -208,6 +208,16 @@ SETTINGS: tuple[Setting, ...] = (
         default=60,
     ),
     Setting(
+        "SES_EVENTS_VERIFY_SNS_SIGNATURES",
+        "`on`: the event logger logs only messages whose SNS signature holds, with the signing "
+        "certificate fetched from `https://sns.<region>.amazonaws.com` (reach it on 443); anything else "
+        "(forged, altered, unsigned, raw message delivery) gets one `mail.err` line and is left for the "
+        "dead-letter queue. `off`: for LocalStack and the local stack only, whose messages AWS never signed.",
+        parsers.on_off,
+        default=True,
+        default_doc="`on`",
+    ),
+    Setting(
         "LOG_FORMAT",
         "The container's stdout: `classic` (the mail log's own lines) or `json` (one JSON object per "
         "mail-log line: time, program, queue ID, the fields of delivery and event lines, and the line's "

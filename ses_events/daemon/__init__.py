@@ -9,6 +9,7 @@ path is explicit in the module that meets it:
 * ``store``             - ``LoggerStore``: the SQLite memory on the log volume (queue IDs, handled
   events, poison, the mail log cursor), each table bounded
 * ``mail_log_follower`` - ``MailLogFollower``: learns queue IDs from Postfix's status=sent lines
+* ``sns_verifier``      - ``SnsVerifier``: fetches SNS's signing certificate, checks each signature
 * ``syslog_writer``     - ``SyslogWriter``: writes to /dev/log and raises when a line was not taken
 * ``config``            - ``DaemonConfig``: the JSON settings the entrypoint renders
 """

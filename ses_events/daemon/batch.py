@@ -3,7 +3,8 @@
 The order of operations is what makes the logger exactly-once in effect:
 
 1. catch up on the mail log, so queue IDs of freshly sent mail are known;
-2. format every body (a poison body is reported once and left for the dead-letter queue);
+2. format every body (a poison body, or with ``sns_verifier`` one whose SNS signature does not
+   hold, is reported once and left for the dead-letter queue);
 3. skip events already ``done``; for events left ``pending`` by a crash, write only the lines
    that are not in the mail log yet;
 4. record the new events as ``pending`` with their lines, *then* write the lines;
@@ -20,8 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ses_events.core import FormattedMessage, PoisonMessage, format_sqs_body
+from ses_events.core import FormattedMessage, PoisonMessage, UnverifiableMessage, format_sqs_body
 from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.sns_verifier import SnsVerifier
 from ses_events.daemon.store import LoggerStore, Progress
 from ses_events.daemon.syslog_writer import SEVERITY_ERR, SyslogUnavailable, SyslogWriter
 
@@ -60,18 +62,27 @@ class InFlight:
             self._keys.difference_update(keys)
 
 
-def _poison_line(message: SqsMessage, reason: str) -> str:
+def _poison_line(message: SqsMessage, poison: PoisonMessage) -> str:
+    kind = "unverified" if isinstance(poison, UnverifiableMessage) else "poison"
     return (
-        f"{message.get('MessageId', 'unknown')}: poison SQS message left in the queue for its "
-        f"dead-letter queue: {reason}"
+        f"{message.get('MessageId', 'unknown')}: {kind} SQS message left in the queue for its "
+        f"dead-letter queue: {poison.reason}"
     )
 
 
 class BatchProcessor:
-    def __init__(self, store: LoggerStore, follower: MailLogFollower, relay_hostname: str | None = None):
+    def __init__(
+        self,
+        store: LoggerStore,
+        follower: MailLogFollower,
+        relay_hostname: str | None = None,
+        sns_verifier: SnsVerifier | None = None,
+    ):
         self.store = store
         self.follower = follower
         self.relay_hostname = relay_hostname
+        # When set, a body whose SNS signature does not hold is poison (sns_verifier.py).
+        self.sns_verifier = sns_verifier
         self.in_flight = InFlight()
 
     def _format(
@@ -80,13 +91,15 @@ class BatchProcessor:
         events = []
         for message in messages:
             try:
+                if self.sns_verifier is not None:  # before the body is read: forged is never logged
+                    self.sns_verifier.verify(message.get("Body", ""))
                 formatted = format_sqs_body(
                     message.get("Body", ""), self.store.queue_id_for, self.relay_hostname
                 )
             except PoisonMessage as poison:
                 # Not deleted: the redrive policy moves it to the DLQ after maxReceiveCount.
                 if self.store.first_time_poison(str(message.get("MessageId"))):
-                    writer.write([_poison_line(message, poison.reason)], SEVERITY_ERR)
+                    writer.write([_poison_line(message, poison)], SEVERITY_ERR)
                 continue
             if formatted.event_key is None:
                 outcome.deletable.append(message)  # a non-event: acknowledged, nothing to log

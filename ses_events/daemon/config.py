@@ -26,6 +26,8 @@ class DaemonConfig:
     # Postfix's myhostname: an event whose headers show this relay's own Received header gets
     # its queue ID from there when the mail log did not give it (ses_events.core.relay_queue_id).
     relay_hostname: str | None = None
+    # SES_EVENTS_VERIFY_SNS_SIGNATURES: only bodies SNS signed are logged (sns_verifier.py).
+    verify_sns_signatures: bool = True
     # Where the daemon keeps its error counts for the metrics exporter (ses_relay_ops.metrics).
     status_file: str | None = None
 

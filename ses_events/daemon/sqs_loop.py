@@ -30,6 +30,7 @@ from pathlib import Path
 from ses_events.daemon.batch import BatchProcessor, SqsMessage
 from ses_events.daemon.config import DaemonConfig
 from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.sns_verifier import SnsVerifier
 from ses_events.daemon.store import LoggerStore
 from ses_events.daemon.syslog_writer import SyslogWriter
 
@@ -76,11 +77,14 @@ def _sqs_client(config: DaemonConfig):
 
 
 class Daemon:
-    def __init__(self, config: DaemonConfig):
+    def __init__(self, config: DaemonConfig, sns_verifier: SnsVerifier | None = None):
+        """``sns_verifier``: who checks SNS signatures when the config says to; by default AWS's
+        certificate URLs and the system's CA bundle (tests pass one that trusts their own)."""
         self.config = config
         self.store = LoggerStore(Path(config.state_file))
         self.follower = MailLogFollower(config.mail_log, self.store)
-        self.processor = BatchProcessor(self.store, self.follower, config.relay_hostname)
+        verifier = (sns_verifier or SnsVerifier()) if config.verify_sns_signatures else None
+        self.processor = BatchProcessor(self.store, self.follower, config.relay_hostname, verifier)
         self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]
@@ -195,6 +199,8 @@ class Daemon:
                 f"polling {self.config.queue_url} with {self.config.concurrency} workers; "
                 f"writing to {self.config.syslog_socket}"
             )
+            if not self.config.verify_sns_signatures:
+                report("SNS signatures are not verified (SES_EVENTS_VERIFY_SNS_SIGNATURES=off)")
             for index in range(self.config.concurrency):
                 threading.Thread(
                     target=self._worker, args=(index,), name=f"worker-{index}", daemon=True

@@ -27,6 +27,8 @@ def events_settings(relay_settings, localstack_url):
         "AWS_ENDPOINT_URL": localstack_url,
         "SES_EVENTS_QUEUE_URL": pipeline.queue_url,
         "SES_EVENTS_WAIT_SECONDS": "2",
+        # LocalStack signs with its own key, not AWS's (the default, on, is tested below).
+        "SES_EVENTS_VERIFY_SNS_SIGNATURES": "off",
     }
     yield settings, pipeline
     pipeline.delete()
@@ -61,6 +63,21 @@ def test_delivery_event_is_logged_under_the_postfix_queue_id(events_settings, pk
         assert relay.mail_log().count("status=delivered, ") == 1
         assert relay.logs().count("status=delivered, ") == 1
         wait_until(lambda: pipeline.messages_left() == 0, what="the event to be deleted")
+
+
+def test_by_default_only_events_aws_signed_are_logged(events_settings, pki_mount):
+    """SES_EVENTS_VERIFY_SNS_SIGNATURES defaults to on: LocalStack's SNS signature is not AWS's."""
+    settings, pipeline = events_settings
+    settings = {name: value for name, value in settings.items() if name != "SES_EVENTS_VERIFY_SNS_SIGNATURES"}
+    with Appliance(settings, mounts=pki_mount) as relay:
+        pipeline.publish(delivery_event(["unverified@example.net"]))
+        relay.wait_for_mail_log(
+            r"postfix/ses-events\[\d+\]: \S+: unverified SQS message left in the queue for its dead-letter "
+            r"queue: SNS SigningCertURL '\S+' is not an https://sns\.<region>\.amazonaws\.com\[\.cn\]/….pem "
+            r"URL; not fetched$"
+        )
+        assert "unverified@example.net" not in relay.mail_log()
+        assert "SNS signatures are not verified" not in relay.logs()
 
 
 def test_relay_only_without_a_queue_says_so_once(relay_settings, pki_mount):
