@@ -3,8 +3,9 @@
 Against LocalStack on the same machine a request costs CPU and almost no time on the wire; against
 SQS each one waits a network round trip. Every chunk a client sends is held for ``delay`` seconds
 before it is passed on (in order), so each request/response exchange takes at least that long
-longer. Run as ``python -m tests.bench.latency_proxy UPSTREAM_PORT DELAY_MS``; it prints its own
-port once it listens.
+longer. Run as ``python -m tests.bench.latency_proxy UPSTREAM_PORT DELAY_MS [LISTEN_PORT]``; it
+prints its own port once it listens. The fault tests start one again on the port of one they
+killed: a service that goes away and comes back at the same address.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.close()
 
 
-async def serve(upstream_port: int, delay: float) -> None:
+async def serve(upstream_port: int, delay: float, listen_port: int = 0) -> None:
     async def connection(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(LOOPBACK, upstream_port)
         try:
@@ -56,11 +57,12 @@ async def serve(upstream_port: int, delay: float) -> None:
             client_writer.close()
             upstream_writer.close()
 
-    server = await asyncio.start_server(connection, LOOPBACK, 0)
+    server = await asyncio.start_server(connection, LOOPBACK, listen_port)
     print(server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2]) / 1000))
+    listen_port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2]) / 1000, listen_port))

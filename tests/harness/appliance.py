@@ -82,18 +82,22 @@ class Appliance:
         mounts: Iterable[tuple[Path, str]] = (),
         extra_hosts: Mapping[str, str] | None = None,
         volumes: Iterable[tuple[str, str]] = (),
+        docker_args: Iterable[str] = (),
     ):
+        """``docker_args``: more ``docker run`` options as given, e.g. ``--tmpfs /var/log:size=4m``."""
         self.port = int(settings.get("RELAY_LISTEN_PORT") or free_port())
         self.settings = {"RELAY_LISTEN_PORT": str(self.port), **NOTHING_LEAVES_THE_MACHINE, **settings}
         self._mounts = list(mounts)
         self._extra_hosts = extra_hosts if extra_hosts is not None else {SES_SMTP_NAME: LOOPBACK}
         self._volumes = list(volumes)
+        self._docker_args = list(docker_args)
         self.container_id: str | None = None
 
     def start(self, wait: bool = True) -> Appliance:
         arguments = _run_arguments(self.settings, self._mounts, self._extra_hosts)
         for volume, target in self._volumes:
             arguments += ["--volume", f"{volume}:{target}"]
+        arguments += self._docker_args
         result = docker("run", "--detach", *arguments, IMAGE, env=self.settings)
         self.container_id = result.stdout.strip()
         if wait:
