@@ -1,4 +1,5 @@
-"""Docker HEALTHCHECK: every supervised program is RUNNING and Postfix listens for clients.
+"""Docker HEALTHCHECK: every supervised program is RUNNING, Postfix listens for clients, and
+/dev/log takes lines.
 
 It deliberately opens no SMTP session: a probe every 30 s would fill the mail log with
 connect/disconnect lines.
@@ -7,13 +8,14 @@ connect/disconnect lines.
 from __future__ import annotations
 
 import configparser
+import socket
 import sys
 import xmlrpc.client
 from pathlib import Path
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from entrypoint.paths import DRAINING, MASTER_CF, SUPERVISORD_CONF
+from entrypoint.paths import DRAINING, MASTER_CF, SUPERVISORD_CONF, SYSLOG_SOCKET
 
 TCP_LISTEN = "0A"
 
@@ -49,6 +51,18 @@ def is_listening(port: int) -> bool:
     return False
 
 
+def syslog_takes_lines(socket_path: Path = SYSLOG_SOCKET) -> bool:
+    """Whether a datagram socket connects to /dev/log. rsyslog creates it once, at its start: once
+    it is gone (removed by hand), every Postfix process started since logs nothing and the event
+    logger receives nothing, while rsyslog still runs. Only a restart brings it back."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> int:
     if DRAINING.exists():
         # Stopping on purpose: the listener is closed and programs stop in turn. Unhealthy now
@@ -60,6 +74,8 @@ def main() -> int:
         port = listen_port()
         if not is_listening(port):
             problems.append(f"nothing listens on port {port}")
+        if not syslog_takes_lines():
+            problems.append(f"nothing takes lines on {SYSLOG_SOCKET}")
     except (OSError, LookupError, ValueError, configparser.Error, xmlrpc.client.Error) as error:
         problems = [f"cannot check: {error}"]
     if problems:
