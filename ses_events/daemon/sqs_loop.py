@@ -6,6 +6,9 @@ Failure paths, each explicit:
   it is back (so receive counts are not spent towards the dead-letter queue); the batch comes
   back after the visibility timeout.
 - a DeleteMessageBatch entry that fails: the message comes back and is recognised as done.
+- the state file cannot be written (the log volume is full): as with syslog, nothing unrecorded
+  is written or deleted; the batch comes back after the visibility timeout, and the next tries
+  back off until there is room again.
 - SIGTERM/SIGINT: batches in flight are finished; a receive still waiting is abandoned (its
   messages, if any, become visible again after the visibility timeout).
 
@@ -31,7 +34,7 @@ from ses_events.daemon.batch import BatchProcessor, SqsMessage
 from ses_events.daemon.config import DaemonConfig
 from ses_events.daemon.mail_log_follower import MailLogFollower
 from ses_events.daemon.sns_verifier import SnsVerifier
-from ses_events.daemon.store import LoggerStore
+from ses_events.daemon.store import LoggerStore, StateUnwritable
 from ses_events.daemon.syslog_writer import SyslogWriter
 
 # sysexits.h: an internal error. supervisord restarts the logger; nothing unwritten was deleted.
@@ -94,6 +97,7 @@ class Daemon:
         self.errors: Counter[str] = Counter(sqs=0, syslog=0)
         self._errors_lock = threading.Lock()
         self._status_unwritable_reported = False
+        self._state_unwritable_reported = False
 
     def _count_error(self, kind: str) -> None:
         with self._errors_lock:
@@ -185,7 +189,22 @@ class Daemon:
                 delay = backoff.next_delay()
                 report(f"SQS error: {error}; retrying in {delay:.1f}s")
                 self.stopping.wait(delay)
+            except StateUnwritable as error:
+                delay = backoff.next_delay()
+                report(f"{error}; messages kept in the queue, retrying in {delay:.1f}s")
+                self.stopping.wait(delay)
         writer.close()
+
+    def _catch_up(self) -> None:
+        """Follow the mail log; one that cannot be recorded now is read again from the saved cursor."""
+        try:
+            self.follower.catch_up()
+        except StateUnwritable as error:
+            if not self._state_unwritable_reported:
+                report(f"{error}; learning queue IDs again once it can be written")
+                self._state_unwritable_reported = True
+        else:
+            self._state_unwritable_reported = False
 
     def stop(self, *_signal_args: object) -> None:
         self.stopping.set()
@@ -194,7 +213,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         try:
-            self.follower.catch_up()
+            self._catch_up()
             report(
                 f"polling {self.config.queue_url} with {self.config.concurrency} workers; "
                 f"writing to {self.config.syslog_socket}"
@@ -207,7 +226,7 @@ class Daemon:
                 ).start()
             while not self.stopping.wait(1.0):
                 # Keep learning queue IDs while the queue is idle, so the next event finds its ID.
-                self.follower.catch_up()
+                self._catch_up()
                 self.write_status()
         except Exception:
             self._fail("the main thread")

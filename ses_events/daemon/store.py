@@ -11,6 +11,10 @@
   tell whether the file there is still the one that was read (see ``mail_log_follower``).
 
 Every table is bounded: the oldest rows go first, checked every ``trim_every`` writes to it.
+
+A write the file cannot take (its volume is full, its disk fails) is rolled back whole and raised
+as ``StateUnwritable``: the daemon then keeps what it holds in the queue and tries again later,
+as it does when syslog is down, and the store works again once there is room.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -43,6 +48,14 @@ CREATE TABLE IF NOT EXISTS cursor (
     path TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL,
     signature BLOB NOT NULL DEFAULT x'');
 """
+
+
+class StateUnwritable(OSError):
+    """The state file took no write; nothing of it was recorded."""
+
+
+# SQLite's codes for "the file cannot take this write" (sqlite3.Error.sqlite_errorname).
+_UNWRITABLE = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")
 
 
 class Progress(StrEnum):
@@ -86,6 +99,7 @@ class LoggerStore:
 
     def __init__(self, path: Path, bounds: Bounds = DEFAULT_BOUNDS):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.bounds = bounds
         self._lock = threading.Lock()
         self._writes: dict[str, int] = {}
@@ -101,17 +115,34 @@ class LoggerStore:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _writing(self, transaction: bool = True) -> Iterator[None]:
+        """Hold the lock for one write (a transaction, or one statement); roll back a write the
+        file could not take and raise it as StateUnwritable."""
+        with self._lock:
+            try:
+                if transaction:
+                    self._db.execute("BEGIN")
+                yield
+                if transaction:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if not getattr(error, "sqlite_errorname", "").startswith(_UNWRITABLE):
+                    raise
+                raise StateUnwritable(f"cannot write {self.path}: {error}") from None
+
     # --- queue IDs ---------------------------------------------------------------------------
     def remember_queue_ids(self, pairs: Iterable[tuple[str, str]]) -> None:
         now = time.time()
         rows = [(ses_id, queue_id, now) for queue_id, ses_id in pairs]
         if not rows:
             return
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._writing():
             self._db.executemany("INSERT OR REPLACE INTO queue_ids VALUES (?, ?, ?)", rows)
             self._trim("queue_ids", "learned_at", self.bounds.queue_ids)
-            self._db.execute("COMMIT")
 
     def queue_id_for(self, ses_message_id: str) -> str | None:
         with self._lock:
@@ -143,22 +174,18 @@ class LoggerStore:
             return
         now = time.time()
         rows = [(key, str(progress), json.dumps(lines), now) for key, lines in events.items()]
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._writing():
             self._db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", rows)
             self._trim("events", "updated_at", self.bounds.events)
-            self._db.execute("COMMIT")
 
     # --- poison ------------------------------------------------------------------------------
     def first_time_poison(self, sqs_message_id: str) -> bool:
         """True the first time this SQS message is found to be poison."""
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._writing():
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO poison VALUES (?, ?)", (sqs_message_id, time.time())
             )
             self._trim("poison", "seen_at", self.bounds.poison)
-            self._db.execute("COMMIT")
         return cursor.rowcount == 1
 
     # --- mail log cursor ---------------------------------------------------------------------
@@ -170,7 +197,7 @@ class LoggerStore:
         return LogCursor(row[0], row[1], bytes(row[2])) if row else None
 
     def save_cursor(self, path: str, cursor: LogCursor) -> None:
-        with self._lock:
+        with self._writing(transaction=False):
             self._db.execute(
                 "INSERT OR REPLACE INTO cursor VALUES (?, ?, ?, ?)",
                 (path, cursor.inode, cursor.offset, cursor.signature),

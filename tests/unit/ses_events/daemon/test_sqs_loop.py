@@ -40,3 +40,30 @@ def test_an_unwritable_status_file_is_reported_once(tmp_path, capsys):
     daemon.write_status()
     assert capsys.readouterr().err.count("no error counts in the metrics") == 1
     daemon.store.close()
+
+
+def _sent_line(number: int) -> str:
+    ses_id = f"0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d{number:04x}-000000"
+    return (
+        f"May  1 12:00:01 relay postfix/smtp[2827]: 4F1A22C{number:04X}: to=<bob@example.org>, "
+        "relay=email-smtp.us-east-1.amazonaws.com[192.0.2.10]:587, delay=1.2, delays=0.02/0/0.7/0.48, "
+        f"dsn=2.0.0, status=sent (250 Ok {ses_id})\n"
+    )
+
+
+def test_a_state_file_that_cannot_be_written_is_reported_once_and_caught_up_later(tmp_path, capsys):
+    daemon = _daemon(tmp_path, None)
+    # More queue IDs than the file's pages hold.
+    (tmp_path / "mail.log").write_text("".join(_sent_line(number) for number in range(500)))
+    (pages,) = daemon.store._db.execute("PRAGMA page_count").fetchone()
+    daemon.store._db.execute(f"PRAGMA max_page_count = {pages}")  # the volume is full
+    daemon._catch_up()
+    daemon._catch_up()
+    assert capsys.readouterr().err.count("database or disk is full") == 1
+    last = "0100018f34069e7b-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d01f3-000000"
+    assert daemon.store.queue_id_for(last) is None
+
+    daemon.store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
+    daemon._catch_up()
+    assert daemon.store.queue_id_for(last) == "4F1A22C01F3"
+    daemon.store.close()

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from ses_events.daemon.store import DEFAULT_BOUNDS, Bounds, KnownEvent, LogCursor, LoggerStore, Progress
+from ses_events.daemon.store import (
+    DEFAULT_BOUNDS,
+    Bounds,
+    KnownEvent,
+    LogCursor,
+    LoggerStore,
+    Progress,
+    StateUnwritable,
+)
 
 
 @pytest.fixture
@@ -160,3 +168,31 @@ def test_a_store_written_by_the_previous_version_is_upgraded_in_place(path: Path
     store.close()
 
     assert LoggerStore(path).known_events(["Send:a"]) == {"Send:a": KnownEvent(Progress.DONE, ("line a",))}
+
+
+def fill_up(store: LoggerStore) -> None:
+    """No more pages than the file has now: SQLite answers the next growth as a full volume would."""
+    (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_a_full_volume_records_nothing_and_the_store_works_again_once_there_is_room(path: Path) -> None:
+    store = LoggerStore(path)
+    store.mark_done({"Delivery:before": ("line 0",)})
+    fill_up(store)
+    big = {f"Delivery:{n}": (f"line {n} " + "x" * 2000,) for n in range(50)}
+    with pytest.raises(StateUnwritable, match=r"ses-events\.sqlite3: database or disk is full"):
+        store.mark_pending(big)
+    with pytest.raises(StateUnwritable):
+        store.remember_queue_ids([(f"Q{n:010X}", f"ses-{n}" + "y" * 2000) for n in range(50)])
+    # Rolled back whole: none of it was recorded, and what was there still is.
+    assert store.known_events(big) == {}
+    assert store.queue_id_for("ses-0" + "y" * 2000) is None
+    assert store.known_events(["Delivery:before"]) == {
+        "Delivery:before": KnownEvent(Progress.DONE, ("line 0",))
+    }
+
+    store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
+    store.mark_pending(big)
+    assert len(store.known_events(big)) == 50
+    store.close()
