@@ -21,6 +21,7 @@ COPY entrypoint/ /src/entrypoint/
 COPY ses_events/ /src/ses_events/
 COPY ses_pacer/ /src/ses_pacer/
 COPY ses_relay_ops/ /src/ses_relay_ops/
+COPY ses_check/ /src/ses_check/
 RUN --mount=type=secret,id=pip_cert,required=false \
     if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
     python3 -m venv /opt/venv \
@@ -28,10 +29,11 @@ RUN --mount=type=secret,id=pip_cert,required=false \
  && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools \
  && rm -rf /src \
  # botocore carries the models of ~450 AWS services; the appliance calls SQS, Secrets Manager and
- # SES v2 (GetAccount), and its credential chain STS and SSO. The rest is a third of the image.
+ # SES (v2 GetAccount; v1 GetIdentityVerificationAttributes for the start-up check), and its
+ # credential chain STS and SSO. The rest is a third of the image.
  && botocore_data=$(/opt/venv/bin/python3 -c 'import botocore, os; print(os.path.dirname(botocore.__file__))')/data \
  && find "$botocore_data" -mindepth 1 -maxdepth 1 -type d \
-      ! -name sqs ! -name secretsmanager ! -name sesv2 ! -name sts ! -name sso ! -name sso-oidc ! -name signin \
+      ! -name sqs ! -name secretsmanager ! -name sesv2 ! -name ses ! -name sts ! -name sso ! -name sso-oidc ! -name signin \
       -exec rm -rf {} +
 
 COPY rootfs/ /

@@ -5,7 +5,11 @@
   ``SendingEnabled``, ``EnforcementStatus`` and ``DedicatedIpAutoWarmupEnabled`` in the shapes of
   botocore's sesv2 model (reference §3.6a);
 - SES v1 ``GetSendQuota``: the Query API (``POST /`` with ``Action=GetSendQuota``), answering the
-  same three numbers in SES's XML, ``GetSendQuotaResponse/GetSendQuotaResult``.
+  same three numbers in SES's XML, ``GetSendQuotaResponse/GetSendQuotaResult``;
+- SES v1 ``GetIdentityVerificationAttributes``: ``Success`` for each asked identity the account
+  has verified, and, as SES does, nothing at all for one it does not have (every identity is
+  verified when the account lists none). LocalStack answers ``Success`` for any identity, even one
+  it never created, so a check for unverified senders needs this one.
 
 boto3 reaches it with ``endpoint_url=`` or, per service, ``AWS_ENDPOINT_URL_SESV2`` /
 ``AWS_ENDPOINT_URL_SES``, so SQS and SNS can stay on LocalStack. Requests are not authenticated
@@ -46,6 +50,8 @@ class AccountStatus:
     production_access_enabled: bool = True
     sending_enabled: bool = True
     enforcement_status: str = "HEALTHY"
+    # Lower-case identities (addresses and domains); None: every identity is verified.
+    verified_identities: frozenset[str] | None = None
 
     def get_account(self) -> dict:
         """SES v2 GetAccountResponse."""
@@ -74,6 +80,24 @@ class AccountStatus:
             f"    <RequestId>{request_id}</RequestId>\n"
             "  </ResponseMetadata>\n"
             "</GetSendQuotaResponse>\n"
+        )
+
+    def get_identity_verification_attributes(self, identities: list[str], request_id: str) -> str:
+        """SES v1 GetIdentityVerificationAttributesResponse: only the identities the account has."""
+        entries = "".join(
+            f"      <entry>\n        <key>{escape(identity)}</key>\n        <value>\n"
+            "          <VerificationStatus>Success</VerificationStatus>\n"
+            "        </value>\n      </entry>\n"
+            for identity in dict.fromkeys(identities)
+            if self.verified_identities is None or identity.lower() in self.verified_identities
+        )
+        return (
+            f'<GetIdentityVerificationAttributesResponse xmlns="{SES_V1_NAMESPACE}">\n'
+            "  <GetIdentityVerificationAttributesResult>\n"
+            f"    <VerificationAttributes>\n{entries}    </VerificationAttributes>\n"
+            "  </GetIdentityVerificationAttributesResult>\n"
+            f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n"
+            "</GetIdentityVerificationAttributesResponse>\n"
         )
 
 
@@ -177,6 +201,14 @@ def _handler(api: SesAccountApi) -> type[BaseHTTPRequestHandler]:
             if action == "GetSendQuota":
                 api._count("GetSendQuota")
                 self._send(200, api._status().get_send_quota(request_id), "text/xml", {})
+                return
+            if action == "GetIdentityVerificationAttributes":
+                api._count(action)
+                identities = [
+                    values[0] for key, values in sorted(form.items()) if key.startswith("Identities.member.")
+                ]
+                body = api._status().get_identity_verification_attributes(identities, request_id)
+                self._send(200, body, "text/xml", {})
                 return
             error = _query_error("InvalidAction", f"Could not find operation {action}", request_id)
             self._send(400, error, "text/xml", {})

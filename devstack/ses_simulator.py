@@ -25,8 +25,9 @@ do not count), ``max_messages_per_session`` (350), ``idle_timeout`` (10 s), and 
 everything the SMTP side sends. Tests change them at run time (``set_daily_quota``,
 ``set_max_send_rate``, ``set_latency``), stage outages (``set_outage`` / ``with ses.outage(...)``:
 ``"refuse"``, ``"drop"``, ``"421"``, ``"454"``) and read ``counters()``. With ``api_listen`` it also
-answers SES's GetAccount (v2) and GetSendQuota (v1) for this account over HTTP (ses_api.py), which
-is what the relay's ``SES_MAX_SEND_RATE=auto`` reads.
+answers SES's GetAccount (v2), GetSendQuota and GetIdentityVerificationAttributes (v1) for this
+account over HTTP (ses_api.py), which is what the relay's ``SES_MAX_SEND_RATE=auto`` and its
+start-up check read.
 
 Standalone (the compose stack runs it so)::
 
@@ -45,7 +46,8 @@ Its account and session flags:
 - ``--idle-timeout S``: seconds of client silence before "451 4.4.2 Timeout waiting for data from
   client." (default 10; 0: never);
 - ``--latency-ms MS``: added to everything it sends, as a WAN round trip (default 0);
-- ``--api-listen HOST:PORT``: serve GetAccount / GetSendQuota there (default: off).
+- ``--api-listen HOST:PORT``: serve GetAccount, GetSendQuota and GetIdentityVerificationAttributes
+  there (default: off).
 
 It writes its CA to ``DIR/ca.pem`` (reusing a still-valid one) for the appliance's ``SES_TLS_CA_FILE``.
 """
@@ -253,6 +255,7 @@ class SesSimulator:
             max_send_rate=float(rate) if rate else UNLIMITED,
             sent_last_24_hours=float(self.smtp.sent_last_24_hours()),
             production_access_enabled=not self.sandbox,
+            verified_identities=self.smtp.handler.verified_identities,
         )
 
     # --- what tests read ---------------------------------------------------------------------
@@ -571,7 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--api-listen",
         metavar="HOST:PORT",
-        help="serve SES's GetAccount and GetSendQuota there (default: off)",
+        help="serve SES's GetAccount, GetSendQuota and GetIdentityVerificationAttributes there "
+        "(default: off)",
     )
     parser.add_argument("--max-message-size", type=int, default=SES_MAX_MESSAGE_BYTES, metavar="BYTES")
     parser.add_argument(

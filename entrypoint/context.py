@@ -98,6 +98,24 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "region": settings["SES_REGION"],
             "status_file": str(paths.PACER_STATUS_FILE),
         },
+        # The start-up check (ses-check): the endpoint as Postfix dials it, and the senders as written.
+        "check": {
+            "smtp_host": settings["SES_SMTP_HOST"],
+            "smtp_port": settings["SES_SMTP_PORT"],
+            "implicit_tls": settings["SES_SMTP_PORT"] in SES_TLS_WRAPPER_PORTS,
+            "ca_file": settings["SES_TLS_CA_FILE"],
+            "helo_name": settings["RELAY_HOSTNAME"],
+            "region": settings["SES_REGION"],
+            "allowed_senders": [
+                sender.address or f"@{sender.domain}" for sender in settings["RELAY_ALLOWED_SENDERS"]
+            ],
+            "password_setting": "SES_SMTP_SECRET_ACCESS_KEY"
+            if settings["SES_SMTP_SECRET_ACCESS_KEY"]
+            else "SES_SMTP_PASSWORD",
+            "credentials_file": str(paths.SASL_PASSWD),
+            "syslog_socket": str(paths.SYSLOG_SOCKET),
+            "status_file": str(paths.SES_CHECK_STATUS_FILE),
+        },
         "log_format": settings["LOG_FORMAT"],
         "field_rules": rsyslog_field_rules(),
         "rsyslog_pid_file": str(paths.RSYSLOG_PID_FILE),
@@ -114,6 +132,7 @@ def template_context(settings: Settings, *, ipv6: bool | None = None) -> dict[st
             "mail_log_start_file": str(paths.MAIL_LOG_START_FILE),
             "pacer_status_file": str(paths.PACER_STATUS_FILE),
             "events_status_file": str(paths.EVENTS_STATUS_FILE),
+            "check_status_file": str(paths.SES_CHECK_STATUS_FILE),
             "events_queue_url": settings["SES_EVENTS_QUEUE_URL"],
             "events_region": settings["SES_REGION"],
         },

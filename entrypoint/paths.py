@@ -34,3 +34,6 @@ RSYSLOG_PID_FILE = Path("/run/rsyslogd.pid")
 MAIL_LOG_START_FILE = Path("/run/ses-relay/mail-log-start.json")
 PACER_STATUS_FILE = Path("/run/ses-relay/ses-pacer.status.json")
 EVENTS_STATUS_FILE = Path("/run/ses-relay/ses-events.status.json")
+SES_CHECK_STATUS_FILE = Path("/run/ses-relay/ses-check.status.json")
+# Postfix's SES credentials (mode 0600), which the start-up check logs in with too.
+SASL_PASSWD = Path("/etc/postfix/sasl_passwd")

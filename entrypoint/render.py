@@ -37,6 +37,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("etc/supervisor/supervisord.conf", mode=0o600),
     Template("etc/ses-relay/ses-events.json"),
     Template("etc/ses-relay/ses-pacer.json"),
+    Template("etc/ses-relay/ses-check.json"),
     Template("etc/ses-relay/ses-relay.json"),
 )
 

@@ -23,6 +23,7 @@ class OpsConfig:
     mail_log_start_file: str = "/run/ses-relay/mail-log-start.json"
     pacer_status_file: str = "/run/ses-relay/ses-pacer.status.json"
     events_status_file: str = "/run/ses-relay/ses-events.status.json"
+    check_status_file: str = "/run/ses-relay/ses-check.status.json"
     events_queue_url: str | None = None
     events_region: str | None = None
 

@@ -7,8 +7,9 @@ reached when the container started (the entrypoint notes it), so they start at 0
 start of the container, as Prometheus expects of a restarted target: ``rate()`` and
 ``increase()`` take the drop as a counter reset.
 
-Gauges are read when Prometheus scrapes: Postfix's queue (``postqueue -j``), the pacer's and the
-event logger's status files, and the SQS queue's approximate depth (``sqs:GetQueueAttributes``).
+Gauges are read when Prometheus scrapes: Postfix's queue (``postqueue -j``), the pacer's, the
+start-up check's and the event logger's status files, and the SQS queue's approximate depth
+(``sqs:GetQueueAttributes``).
 A source that cannot be read leaves its metrics out of that scrape rather than report a guess.
 """
 
@@ -178,6 +179,26 @@ def pacer_metrics(status: dict[str, Any] | None) -> Iterator[Metric]:
     )
 
 
+SES_CHECKS = ("smtp_login", "sender_identities", "production_access", "sending_enabled")
+
+
+def ses_check_metrics(status: dict[str, Any] | None) -> Iterator[Metric]:
+    """The start-up check's findings (ses-check); a check without an answer yet is left out."""
+    if status is None:
+        return
+    family = GaugeMetricFamily(
+        f"{PREFIX}_ses_check_passed",
+        "What the start-up check found, by check: 1 passed, 0 failed (smtp_login: SES accepts the "
+        "login; sender_identities: SES verified every RELAY_ALLOWED_SENDERS entry; production_access: "
+        "out of the sandbox; sending_enabled: SES has not paused the account).",
+        labels=["check"],
+    )
+    for check in SES_CHECKS:
+        if status.get(check) is not None:
+            family.add_metric([check], 1.0 if status[check] else 0.0)
+    yield family
+
+
 def events_metrics(
     status: dict[str, Any] | None, depth: dict[str, int] | None, newest_event: datetime | None, now: datetime
 ) -> Iterator[Metric]:
@@ -227,6 +248,7 @@ class StateCollector(Collector):
         now = time.time()
         yield from queue_metrics(self.queue.get(), now)
         yield from pacer_metrics(read_status(self.config.pacer_status_file, now))
+        yield from ses_check_metrics(read_status(self.config.check_status_file, now))
         yield from events_metrics(
             read_status(self.config.events_status_file, now) if self.config.events_queue_url else None,
             self.depth.get() if self.depth is not None else None,

@@ -31,9 +31,12 @@ ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr
 # The ECS agent (execution role) and the EC2 host (instance role) pull the image from ECR:
 # * ECR's registry login is account-wide: AWS accepts only Resource "*" for it;
 # * the image repository is the operator's, not the stack's: exactly the ARN they pass.
-# * SES v2 GetAccount (the pacer's SES_MAX_SEND_RATE=auto) has no resource type: only "*".
+# * SES v2 GetAccount (the pacer's SES_MAX_SEND_RATE=auto, the start-up check's sandbox status) and
+#   SES v1 GetIdentityVerificationAttributes (the start-up check's sender identities) have no
+#   resource type: only "*".
 EXCEPTIONS: dict[tuple[str, tuple[str, ...]], Any] = {
     ("SendRateReaderPolicy", ("ses:GetAccount",)): "*",
+    ("SendRateReaderPolicy", ("ses:GetIdentityVerificationAttributes",)): "*",
     ("ExecutionRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
     ("ExecutionRole/pull-image", ECR_PULL_ACTIONS): {"Ref": "ImageRepositoryArn"},
     ("InstanceRole/pull-image", ("ecr:GetAuthorizationToken",)): "*",
@@ -275,7 +278,11 @@ def test_ec2_policy_file_matches_the_stacks_policies(template: dict[str, Any]) -
         assert placeholder.group(1) in template["Outputs"]
 
 
-def test_send_rate_reader_may_only_read_the_account_quota(template: dict[str, Any]) -> None:
+def test_the_ses_account_reader_may_only_read_the_account_and_identity_verification(
+    template: dict[str, Any],
+) -> None:
+    """Exactly what the pacer (GetAccount) and the start-up check (GetAccount,
+    GetIdentityVerificationAttributes) call: nothing that sends, changes or lists."""
     found = statements(cfn.Stack(template), "SendRateReaderPolicy")
     assert found == {
         "ReadSesSendRate": {
@@ -283,5 +290,11 @@ def test_send_rate_reader_may_only_read_the_account_quota(template: dict[str, An
             "Effect": "Allow",
             "Action": "ses:GetAccount",
             "Resource": "*",
-        }
+        },
+        "ReadSesIdentityVerification": {
+            "Sid": "ReadSesIdentityVerification",
+            "Effect": "Allow",
+            "Action": "ses:GetIdentityVerificationAttributes",
+            "Resource": "*",
+        },
     }

@@ -220,8 +220,9 @@ def test_managed_policies_name_the_deployed_queue_and_secret(stack_on_localstack
     assert read["Action"] == "secretsmanager:GetSecretValue"
     assert read["Resource"] == outputs["SmtpCredentialsSecretArn"]
 
-    (rate,) = document(outputs["SendRateReaderPolicyArn"])["Statement"]
+    rate, identities = document(outputs["SendRateReaderPolicyArn"])["Statement"]
     assert (rate["Action"], rate["Resource"]) == ("ses:GetAccount", "*")
+    assert (identities["Action"], identities["Resource"]) == ("ses:GetIdentityVerificationAttributes", "*")
 
     profile = iam.get_instance_profile(InstanceProfileName=outputs["InstanceProfileName"])["InstanceProfile"]
     (role,) = profile["Roles"]

@@ -166,3 +166,25 @@ def test_logger_settings_load_as_the_daemon_reads_them(rendered, tmp_path):
     assert config.queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/events"
     # The logger matches this relay's own Received header in the headers SES publishes.
     assert config.relay_hostname == "relay.example.com"
+
+
+def test_the_start_up_check_dials_what_postfix_dials_and_holds_no_secret(rendered, tmp_path):
+    from ses_check.config import CheckConfig
+    from ses_check.smtp_login import read_credentials
+
+    rendered(SES_SMTP_PORT="465")
+    path = tmp_path / "etc/ses-relay/ses-check.json"
+    config = CheckConfig.load(path)
+    main_cf = postconf(tmp_path / "etc/postfix", "relayhost", "smtp_tls_wrappermode", "smtp_tls_CAfile")
+    assert main_cf["relayhost"] == f"[{config.smtp_host}]:{config.smtp_port}"
+    assert (main_cf["smtp_tls_wrappermode"] == "yes") is config.implicit_tls is True
+    assert main_cf["smtp_tls_CAfile"] == config.ca_file
+    assert config.allowed_senders == ("app@example.com", "@apps.example.org")
+    assert (config.region, config.helo_name, config.password_setting) == (
+        "eu-west-1",
+        "relay.example.com",
+        "SES_SMTP_PASSWORD",
+    )
+    assert "smtp-password" not in path.read_text()
+    credentials = tmp_path / config.credentials_file.lstrip("/")
+    assert read_credentials(credentials) == ("AKIAEXAMPLE", "smtp-password")
