@@ -26,6 +26,7 @@ def start(environ: Mapping[str, str]) -> int:
     make_own_name_resolve()  # Cyrus SASL looks it up at every login to SES
     postfix.build_and_check(paths.ROOT)  # postmap the tables, then `postfix check`
     note_where_the_mail_log_starts()  # the metrics count its lines from here
+    paths.RSYSLOG_PID_FILE.unlink(missing_ok=True)  # left by an rsyslog killed last run, it stops the next
     announce(settings)
     drain = [sys.executable, "-m", "entrypoint.drain", str(settings["RELAY_DRAIN_SECONDS"])]
     environment = supervise.environment_without_secrets(environ)

@@ -17,7 +17,7 @@ import pytest
 from devstack.net import LOOPBACK
 from ses_relay_ops.log_files import family, read_text_lines
 from tests.conftest import ALLOWED_SENDER
-from tests.harness.appliance import Appliance
+from tests.harness.appliance import Appliance, docker
 from tests.harness.pipeline import delivery_event
 from tests.harness.waiting import wait_until
 from tests.image.test_event_logger import events_settings  # noqa: F401 - its fixture
@@ -87,6 +87,22 @@ def test_under_a_steady_load_no_line_is_lost_or_written_twice(relay_settings, pk
     assert sorted(re.search(r"to=<([^>]+)>", line).group(1) for line in sent) == sorted(
         f"steady-{n}@example.net" for n in range(MESSAGES)
     )
+
+
+def test_a_container_killed_outright_starts_again_and_still_rotates(relay_settings, pki_mount, ses_smtp):
+    """SIGKILL leaves rsyslog's pid file behind; the next start must not trip over it."""
+    with Appliance(relay_settings, mounts=pki_mount) as relay:
+        relay.wait_for_mail_log(r"starting the Postfix mail system")
+        assert relay.exec("test", "-s", "/run/rsyslogd.pid", check=False).returncode == 0
+        docker("kill", relay.container_id)
+        docker("start", relay.container_id)
+        relay.wait_until_ready()
+        relay.exec("ses-relay", "rotate")
+        with smtplib.SMTP(LOOPBACK, relay.port, timeout=30) as client:
+            client.sendmail(ALLOWED_SENDER, ["after-kill@example.net"], "Subject: again\r\n\r\nhi\r\n")
+        # In the new mail.log: rsyslog, started again, took the rotation's SIGHUP and reopened it.
+        relay.wait_for_mail_log(r"to=<after-kill@example\.net>, .*status=sent \(250 Ok ")
+        assert relay.exec("test", "-s", "/var/log/mail.log.1", check=False).returncode == 0
 
 
 def _logger_state(log_dir: Path, query: str, *parameters: object) -> tuple | None:
