@@ -19,10 +19,11 @@ export SES_RELAY_IMAGE := $(IMAGE)
 export LOCALSTACK_PYTHON_BIN := $(abspath $(LOCALSTACK_VENV))/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help venv localstack lint format unit image devtools-image test bench demo docs clean
+.PHONY: help venv localstack lint format unit image devtools-image test bench demo docs clean \
+	arm64 arm64-image arm64-test
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +40,12 @@ $(LOCALSTACK_VENV)/.installed: tests/harness/localstack-requirements.txt
 
 localstack: $(LOCALSTACK_VENV)/.installed ## LocalStack, run natively by the tests (.venv-localstack)
 
-lint: venv ## ruff, hadolint and shellcheck
+lint: venv ## ruff, hadolint, shellcheck and actionlint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile devstack/Dockerfile tests/bench/stock-postfix/Dockerfile
-	shellcheck .ci/run
+	shellcheck .ci/run .ci/arm64
+	$(BIN)/actionlint .github/workflows/*.yml
 
 format: venv ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -54,6 +56,20 @@ unit: venv ## Fast tests: settings, rendering, event formatting (no Docker)
 
 image: ## Build the image ($(IMAGE))
 	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) -t $(IMAGE) .
+
+# The linux/arm64 image, built and started here under QEMU user-mode emulation. Slow (minutes),
+# so not part of `make test`; the release workflow runs arm64-test on its buildx-built image.
+IMAGE_ARM64 ?= ses-relay:arm64
+ARM64_TESTS ?= tests/image/test_relay.py::test_allowed_sender_is_relayed_over_verified_tls_with_auth \
+	tests/image/test_ses_check.py
+
+arm64-image: ## The linux/arm64 image ($(IMAGE_ARM64)), built under QEMU (not in `make test`: slow)
+	PIP_CERT=$(PIP_CERT) bash .ci/arm64 $(IMAGE_ARM64)
+
+arm64-test: venv ## Start $(IMAGE_ARM64) under emulation: the start-up check, and a message relayed
+	SES_RELAY_IMAGE=$(IMAGE_ARM64) $(BIN)/python -m pytest $(ARM64_TESTS) $(PYTEST_ARGS)
+
+arm64: arm64-image arm64-test ## Both: build the arm64 image and prove it under emulation
 
 devtools-image: ## The local stack's tools image (SES simulator, MailHog stand-in, bootstrap)
 	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(PIP_CERT),--secret id=pip_cert$(comma)src=$(PIP_CERT)) \

@@ -269,8 +269,9 @@ SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SET
 # container whole (env_file), so that a misspelt setting in .env is refused rather than ignored.
 # The appliance ignores exactly these names; a misspelling of one is refused like any other.
 COMPOSE_VARIABLES: dict[str, str] = {
-    "SES_RELAY_IMAGE": "The image to run (default `ses-relay:latest`, built from this checkout), "
-    "e.g. your ECR repository's `…/ses-relay:1.0.0`.",
+    "SES_RELAY_IMAGE": "The image to run (default the published `ghcr.io/ses-relay/ses-relay:0.1.0`; "
+    "the local stack of compose.override.yaml: `ses-relay:latest`, built from this checkout), e.g. your "
+    "ECR copy's `…/ses-relay:0.1.0`.",
     "RELAY_PUBLISH": "Where Docker publishes port 25 (default `127.0.0.1:25:25`): the host's private "
     "address for your subnet, e.g. `10.0.1.23:25:25`, or another host port when 25 is taken.",
     "RELAY_LOG_DIR": "The host directory mounted on `/var/log`, which holds the mail log (default `./log`).",

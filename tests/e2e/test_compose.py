@@ -169,6 +169,66 @@ def test_relay_settings_are_all_known_to_the_appliance(local_stack):
     assert "SES_SMTP_PASSWORD" not in relay or not relay["SES_SMTP_PASSWORD"]  # it comes from the secret
 
 
+PUBLISHED_IMAGE = "ghcr.io/ses-relay/ses-relay:"
+
+
+def test_production_runs_the_published_image_and_the_local_stack_this_checkout(tmp_path):
+    project = _project(tmp_path, with_env=False)
+    production = _config(project, "compose.yaml")["services"]["relay"]
+    assert production["image"].startswith(PUBLISHED_IMAGE)
+    relay = _config(project)["services"]["relay"]
+    assert relay["image"] == "ses-relay:latest"
+    assert relay["build"] == production["build"]
+    # Log lines carry the host name: the same one every start, not the container's ID.
+    assert production["hostname"] == relay["hostname"] == "relay"
+
+
+def test_the_simulators_health_check_opens_no_smtp_session(local_stack):
+    simulator = local_stack["ses-simulator"]
+    probe = " ".join(simulator["healthcheck"]["test"])
+    [smtp] = _flags(simulator["command"])["listen"]
+    [api] = _flags(simulator["command"])["api-listen"]
+    assert smtp.rsplit(":", 1)[1] not in probe
+    assert f"localhost:{api.rsplit(':', 1)[1]}/" in probe
+
+
+def test_the_pip_cert_file_gives_every_build_the_secret_both_dockerfiles_mount(local_stack):
+    extra = yaml.safe_load((REPO / "compose.pip-cert.yaml").read_text())
+    built = {name for name, service in local_stack.items() if "build" in service}
+    assert set(extra["services"]) == built
+    for name, service in extra["services"].items():
+        assert service["build"]["secrets"] == ["pip_cert"], name
+        dockerfile = service["build"].get("dockerfile", "Dockerfile")
+        assert local_stack[name]["build"].get("dockerfile", "Dockerfile") == dockerfile
+        assert "--mount=type=secret,id=pip_cert,required=false" in (REPO / dockerfile).read_text()
+    assert extra["secrets"]["pip_cert"]["file"].startswith("${PIP_CERT:-")
+
+
+def test_the_pip_cert_file_validates_with_compose_v2(tmp_path):
+    """Compose v1 refuses `build.secrets`, which is why the file stands apart; v2 reads all three."""
+    docker = os.environ.get("DOCKER", "docker")
+    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("no Compose v2 on this machine (v1 cannot read build secrets)")
+    project = _project(tmp_path, with_env=False)
+    shutil.copy(REPO / "compose.pip-cert.yaml", project / "compose.pip-cert.yaml")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    files = ["-f", "compose.yaml", "-f", "compose.override.yaml", "-f", "compose.pip-cert.yaml"]
+    result = subprocess.run(
+        [docker, "compose", *files, "config", "--format", "json"],
+        cwd=project,
+        env={**os.environ, "PIP_CERT": str(ca)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert config["services"]["relay"]["build"]["secrets"][0]["source"] == "pip_cert"
+
+
 def _published(port) -> str:
     """``host_ip:published`` from Compose v1's ``127.0.0.1:25:25/tcp`` or v2's mapping."""
     if isinstance(port, dict):
