@@ -22,6 +22,15 @@ NOTICE = "7AC76186738"
 THROTTLED = "5E0F11A0001"
 THROTTLED_SES_ID = "010001a23bdde5f0-0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5-000000"
 BOUNCE_SES_ID = "010001a23bdddcac-74daec09-9831-4a16-89ca-53ad69fad048-000000"
+# What `report` counts of Postfix's lines in the fixture.
+POSTFIX_FIGURES = {
+    "accepted": 5,
+    "refused": 1,
+    "sent": 5,
+    "deferred": 2,
+    "throttled": {"rate": 2},
+    "bounced": 1,
+}
 
 
 def fixture_lines() -> list[LogLine]:

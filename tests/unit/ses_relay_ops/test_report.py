@@ -15,7 +15,7 @@ from ses_relay_ops.report import (
     render_text,
     verdict,
 )
-from tests.unit.ses_relay_ops.fixtures import NOW, fixture_lines
+from tests.unit.ses_relay_ops.fixtures import NOW, POSTFIX_FIGURES, fixture_lines
 
 SES_SMTP = "email-smtp.eu-west-1.amazonaws.com[52.16.1.2]:587"
 SES_ID = "0100019afc61a6a3-{n:08x}-1c2d-4e3f-8a9b-0a1b2c3d4e5f-000000"
@@ -111,14 +111,7 @@ def test_since_counts_only_the_lines_after_it():
 def test_the_fixture_report():
     report = build_report(fixture_lines(), None)
     figures = json.loads(render_json(report))
-    assert figures["postfix"] == {
-        "accepted": 5,
-        "refused": 1,
-        "sent": 5,
-        "deferred": 2,
-        "throttled": {"rate": 2},
-        "bounced": 1,
-    }
+    assert figures["postfix"] == POSTFIX_FIGURES
     assert {(row["status"], row["type"], row["subtype"]): row["count"] for row in figures["ses"]} == {
         ("accepted", "", ""): 4,
         ("bounced", "Permanent", "General"): 1,
