@@ -204,31 +204,6 @@ def test_the_pip_cert_file_gives_every_build_the_secret_both_dockerfiles_mount(l
     assert extra["secrets"]["pip_cert"]["file"].startswith("${PIP_CERT:-")
 
 
-def test_the_pip_cert_file_validates_with_compose_v2(tmp_path):
-    """Compose v1 refuses `build.secrets`, which is why the file stands apart; v2 reads all three."""
-    docker = os.environ.get("DOCKER", "docker")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("no Compose v2 on this machine (v1 cannot read build secrets)")
-    project = _project(tmp_path, with_env=False)
-    shutil.copy(REPO / "compose.pip-cert.yaml", project / "compose.pip-cert.yaml")
-    ca = tmp_path / "ca.pem"
-    ca.write_text("")
-    files = ["-f", "compose.yaml", "-f", "compose.override.yaml", "-f", "compose.pip-cert.yaml"]
-    result = subprocess.run(
-        [docker, "compose", *files, "config", "--format", "json"],
-        cwd=project,
-        env={**os.environ, "PIP_CERT": str(ca)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    config = json.loads(result.stdout)
-    assert config["services"]["relay"]["build"]["secrets"][0]["source"] == "pip_cert"
-
-
 def _published(port) -> str:
     """``host_ip:published`` from Compose v1's ``127.0.0.1:25:25/tcp`` or v2's mapping."""
     if isinstance(port, dict):
