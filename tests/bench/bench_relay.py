@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -240,7 +240,7 @@ class Relay(Protocol):
 class SesRelay:
     """The appliance, relaying to ses-smtp.test (127.0.0.1) on ``next_hop_port``."""
 
-    def __init__(self, pki: TestPki, next_hop_port: int):
+    def __init__(self, pki: TestPki, next_hop_port: int, more: Mapping[str, str] | None = None):
         settings = {
             "SES_REGION": "us-east-1",
             "SES_SMTP_HOST": SES_SMTP_NAME,
@@ -255,6 +255,7 @@ class SesRelay:
             # it; measure capacity, not the per-client limits meant for hostile clients.
             "RELAY_MAX_CONNECTIONS_PER_CLIENT": "99",
             "RELAY_MAX_CONNECTION_RATE_PER_CLIENT": "0",
+            **(more or {}),
         }
         self._appliance = Appliance(
             settings, mounts=[(pki.ca_file, CA_IN_CONTAINER)], extra_hosts={SES_SMTP_NAME: LOOPBACK}
@@ -323,11 +324,18 @@ class Round:
         return self.messages / self.relayed_seconds
 
 
+def smtp_source_command(port: int, messages: int) -> list[str]:
+    """The benchmarks' load: ``messages`` of MESSAGE_BYTES over SESSIONS parallel sessions to ``port``."""
+    # -N: a distinct recipient each, so the rewrite and resolve caches do real work.
+    return [
+        *(SMTP_SOURCE, "-s", str(SESSIONS), "-m", str(messages), "-l", str(MESSAGE_BYTES), "-N"),
+        *("-M", "client.example.com", "-f", SENDER, "-t", RECIPIENT, f"{LOOPBACK}:{port}"),
+    ]
+
+
 def _send(port: int, messages: int, next_hop: NextHop) -> Round:
     """smtp-source's load to ``port``, timed until smtp-source is done and until the next hop is."""
-    command = [SMTP_SOURCE, "-s", str(SESSIONS), "-m", str(messages), "-l", str(MESSAGE_BYTES)]
-    # -N: a distinct recipient each, so the rewrite and resolve caches do real work.
-    command += ["-N", "-M", "client.example.com", "-f", SENDER, "-t", RECIPIENT, f"{LOOPBACK}:{port}"]
+    command = smtp_source_command(port, messages)
     next_hop.expect(messages)
     started = time.monotonic()
     source = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
