@@ -115,6 +115,9 @@ class Pacer:
                 self._probe = self._pop()
                 return [self._probe]
             return []
+        if not self._waiting:
+            self.bucket.idle(now)
+            return []
         released = []
         while self._waiting and self.bucket.try_take(self._waiting[0][2], now):
             released.append(self._pop())

@@ -50,10 +50,17 @@ class TokenBucket:
     def set_rate(self, rate: float, now: float) -> None:
         self.refill(now)
         self.rate = rate
-        # At most one release tick's worth (50 ms) at once: SES counts any one-second window, so
-        # a burst saved up while idle would push the window over even at the average rate.
-        self.capacity = max(1.0, rate / 20)
+        # A quarter second's worth: a release tick that ran late (starting Postfix's tools takes
+        # time on a busy machine) still releases what the time allows. Idle time saves up
+        # nothing (``idle``), so the capacity never becomes a burst after a quiet spell.
+        self.capacity = max(1.0, rate / 4)
         self.tokens = min(self.tokens, self.capacity)
+
+    def idle(self, now: float) -> None:
+        """Nothing is waiting: SES counts any one-second window, so a burst saved up while idle
+        would push the window over even at the average rate."""
+        self.refill(now)
+        self.tokens = min(self.tokens, 1.0)
 
 
 @dataclass

@@ -17,9 +17,18 @@ def test_bucket_hands_out_the_rate_evenly_not_in_one_burst():
     bucket = TokenBucket(rate=0, capacity=1)
     bucket.set_rate(50, now=0)
     taken_at = [t / 100 for t in range(0, 1000) if bucket.try_take(1, now=t / 100)]
-    # 50 a second, and never more than 50 ms' worth at once.
-    assert 495 <= len(taken_at) <= 511
+    # 50 a second, and never more than a quarter second's worth at once.
+    assert 495 <= len(taken_at) <= 515
     assert len([t for t in taken_at if t < 0.05]) <= 3
+
+
+def test_a_late_tick_still_releases_what_the_time_allows_but_idle_time_saves_nothing():
+    bucket = TokenBucket(rate=0, capacity=1)
+    bucket.set_rate(40, now=0)
+    taken = sum(bucket.try_take(1, now=t * 0.2) for t in range(1, 51) for _ in range(20))
+    assert taken >= 380  # ticks 200 ms apart: 40/s all the same over 10 s
+    bucket.idle(now=20)  # ten quiet seconds
+    assert sum(bucket.try_take(1, now=20) for _ in range(20)) <= 2
 
 
 def test_a_message_with_more_recipients_than_the_bucket_holds_goes_into_debt():
