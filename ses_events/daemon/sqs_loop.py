@@ -5,6 +5,8 @@ Failure paths, each explicit:
 - syslog not taking lines: nothing unwritten is deleted, and nothing more is received until
   it is back (so receive counts are not spent towards the dead-letter queue); the batch comes
   back after the visibility timeout.
+- the mail log's volume (nearly) full: rsyslog takes a line and then drops it when it cannot
+  write it, so nothing is received while less than ``MAIL_LOG_ROOM_BYTES`` are free there.
 - a DeleteMessageBatch entry that fails: the message comes back and is recognised as done.
 - the state file cannot be written (the log volume is full): as with syslog, nothing unrecorded
   is written or deleted; the batch comes back after the visibility timeout, and the next tries
@@ -39,11 +41,23 @@ from ses_events.daemon.syslog_writer import SyslogWriter
 
 # sysexits.h: an internal error. supervisord restarts the logger; nothing unwritten was deleted.
 EX_SOFTWARE = 70
+# rsyslog drops a line it cannot write (omfile does not wait for room), after the logger has sent
+# it and would delete its event: below this much free on the mail log's volume, take no events.
+MAIL_LOG_ROOM_BYTES = 1 << 20
 
 
 def report(message: str) -> None:
     """The daemon's own diagnostics go to stderr (the container's log), not to the mail log."""
     print(f"ses-events: {message}", file=sys.stderr, flush=True)
+
+
+def mail_log_room(mail_log: str) -> int | None:
+    """Bytes free on the mail log's volume for root (rsyslog), or None if it cannot be told."""
+    try:
+        status = os.statvfs(os.path.dirname(mail_log) or ".")
+    except OSError:
+        return None
+    return status.f_bfree * status.f_frsize
 
 
 class Backoff:
@@ -98,6 +112,7 @@ class Daemon:
         self._errors_lock = threading.Lock()
         self._status_unwritable_reported = False
         self._state_unwritable_reported = False
+        self.mail_log_room_bytes = MAIL_LOG_ROOM_BYTES
 
     def _count_error(self, kind: str) -> None:
         with self._errors_lock:
@@ -152,12 +167,11 @@ class Daemon:
         writer = SyslogWriter(self.config.syslog_socket)
         backoff = Backoff()
         while not self.stopping.is_set():
-            if not writer.is_available():
+            unwritable = self.why_lines_would_be_lost(writer)
+            if unwritable:
                 self._count_error("syslog")
                 delay = backoff.next_delay()
-                report(
-                    f"syslog socket {self.config.syslog_socket} is not accepting lines; waiting {delay:.1f}s"
-                )
+                report(f"{unwritable}; waiting {delay:.1f}s")
                 self.stopping.wait(delay)
                 continue
             try:
@@ -194,6 +208,15 @@ class Daemon:
                 report(f"{error}; messages kept in the queue, retrying in {delay:.1f}s")
                 self.stopping.wait(delay)
         writer.close()
+
+    def why_lines_would_be_lost(self, writer: SyslogWriter) -> str | None:
+        """Checked before each receive: why lines written now would not reach the mail log, if so."""
+        if not writer.is_available():
+            return f"syslog socket {self.config.syslog_socket} is not accepting lines"
+        room = mail_log_room(self.config.mail_log)
+        if room is not None and room < self.mail_log_room_bytes:
+            return f"{self.config.mail_log} has {room} bytes free: rsyslog would drop the lines"
+        return None
 
     def _catch_up(self) -> None:
         """Follow the mail log; one that cannot be recorded now is read again from the saved cursor."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from ses_events.daemon.config import DaemonConfig
-from ses_events.daemon.sqs_loop import Daemon
+from ses_events.daemon.sqs_loop import Daemon, mail_log_room
+from ses_events.daemon.syslog_writer import SyslogWriter
 
 
 def _daemon(tmp_path, status_file):
@@ -66,4 +68,20 @@ def test_a_state_file_that_cannot_be_written_is_reported_once_and_caught_up_late
     daemon.store._db.execute("PRAGMA max_page_count = 1073741823")  # room again
     daemon._catch_up()
     assert daemon.store.queue_id_for(last) == "4F1A22C01F3"
+    daemon.store.close()
+
+
+def test_no_event_is_taken_while_the_mail_logs_volume_is_nearly_full(tmp_path, syslog):
+    daemon = _daemon(tmp_path, None)
+    writer = SyslogWriter(syslog.socket_path)
+    daemon.config = dataclasses.replace(daemon.config, syslog_socket=syslog.socket_path)
+    assert daemon.why_lines_would_be_lost(writer) is None
+
+    room = mail_log_room(daemon.config.mail_log)
+    assert room is not None and room > 0
+    daemon.mail_log_room_bytes = room + (1 << 40)  # as if the volume had that much less free
+    assert daemon.why_lines_would_be_lost(writer) == (
+        f"{daemon.config.mail_log} has {room} bytes free: rsyslog would drop the lines"
+    )
+    writer.close()
     daemon.store.close()
