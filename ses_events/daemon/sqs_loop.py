@@ -167,12 +167,7 @@ class Daemon:
         writer = SyslogWriter(self.config.syslog_socket)
         backoff = Backoff()
         while not self.stopping.is_set():
-            unwritable = self.why_lines_would_be_lost(writer)
-            if unwritable:
-                self._count_error("syslog")
-                delay = backoff.next_delay()
-                report(f"{unwritable}; waiting {delay:.1f}s")
-                self.stopping.wait(delay)
+            if self._held_back(writer, backoff):
                 continue
             try:
                 response = client.receive_message(
@@ -184,6 +179,10 @@ class Daemon:
                 messages = response.get("Messages", [])
                 if not messages:
                     backoff.reset()
+                    continue
+                # The receive may have waited WaitTimeSeconds, and the volume filled meanwhile: what
+                # is not written now is received again after the visibility timeout.
+                if self._held_back(writer, backoff, f"{len(messages)} messages left in the queue; "):
                     continue
                 with self._busy[index]:
                     if self.stopping.is_set():
@@ -217,6 +216,17 @@ class Daemon:
         if room is not None and room < self.mail_log_room_bytes:
             return f"{self.config.mail_log} has {room} bytes free: rsyslog would drop the lines"
         return None
+
+    def _held_back(self, writer: SyslogWriter, backoff: Backoff, holding: str = "") -> bool:
+        """True, after a backoff, when lines written now would not reach the mail log."""
+        unwritable = self.why_lines_would_be_lost(writer)
+        if not unwritable:
+            return False
+        self._count_error("syslog")
+        delay = backoff.next_delay()
+        report(f"{unwritable}; {holding}waiting {delay:.1f}s")
+        self.stopping.wait(delay)
+        return True
 
     def _catch_up(self) -> None:
         """Follow the mail log; one that cannot be recorded now is read again from the saved cursor."""

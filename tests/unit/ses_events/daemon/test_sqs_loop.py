@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from ses_events.daemon.config import DaemonConfig
-from ses_events.daemon.sqs_loop import Daemon, mail_log_room
+from ses_events.daemon.sqs_loop import Backoff, Daemon, mail_log_room
 from ses_events.daemon.syslog_writer import SyslogWriter
 
 
@@ -71,7 +71,7 @@ def test_a_state_file_that_cannot_be_written_is_reported_once_and_caught_up_late
     daemon.store.close()
 
 
-def test_no_event_is_taken_while_the_mail_logs_volume_is_nearly_full(tmp_path, syslog):
+def test_no_event_is_taken_while_the_mail_logs_volume_is_nearly_full(tmp_path, syslog, capsys):
     daemon = _daemon(tmp_path, None)
     writer = SyslogWriter(syslog.socket_path)
     daemon.config = dataclasses.replace(daemon.config, syslog_socket=syslog.socket_path)
@@ -83,5 +83,10 @@ def test_no_event_is_taken_while_the_mail_logs_volume_is_nearly_full(tmp_path, s
     assert daemon.why_lines_would_be_lost(writer) == (
         f"{daemon.config.mail_log} has {room} bytes free: rsyslog would drop the lines"
     )
+    # Checked again after a receive (which may have waited 20 s): the batch is left in the queue.
+    daemon.stopping.set()  # no backoff wait in a test
+    assert daemon._held_back(writer, Backoff(), "10 messages left in the queue; ")
+    assert daemon.errors["syslog"] == 1
+    assert "rsyslog would drop the lines; 10 messages left in the queue; waiting" in capsys.readouterr().err
     writer.close()
     daemon.store.close()
