@@ -62,9 +62,12 @@ def test_under_a_steady_load_no_line_is_lost_or_written_twice(relay_settings, pk
     with Appliance(settings, mounts=pki_mount, volumes=[(str(log_dir), "/var/log")]) as relay:
         load = threading.Thread(target=_send_steadily, args=(relay.port, MESSAGES, "steady"))
         load.start()
-        # Rotations by hand at whatever moment they fall, on top of those by size.
-        while load.is_alive():
+        # Rotations by hand at whatever moment they fall, on top of those by size; at least six,
+        # however fast the load goes, so that there is always a family of files to check.
+        rotations = 0
+        while load.is_alive() or rotations < 6:
             relay.exec("ses-relay", "rotate")
+            rotations += 1
         load.join()
         ses_smtp.wait_for_messages(MESSAGES, timeout=120)
         wait_until(
