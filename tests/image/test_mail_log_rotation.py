@@ -10,6 +10,7 @@ import re
 import smtplib
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,10 @@ def test_under_a_steady_load_no_line_is_lost_or_written_twice(relay_settings, pk
         on_stdout = _mail_lines_on_stdout(relay)[: len(in_files)]
         files = family(log_dir / "mail.log")
 
-    # stdout got each line once, as rsyslog wrote it; the files hold the very same lines, in order.
-    assert in_files == on_stdout
+    # stdout got each line once, as rsyslog wrote it; the files hold the very same lines. Compared
+    # as multisets: rsyslog's two outputs may interleave a few lines differently under load, and
+    # what must hold is that no line is lost or written twice on either side.
+    assert Counter(in_files) == Counter(on_stdout)
     assert len(files) > 5, [path.name for path in files]
     assert all(path.name.endswith(".gz") for path in files[:-2])
     sent = [line for line in in_files if "status=sent (250 Ok " in line]
