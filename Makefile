@@ -19,7 +19,7 @@ export SES_RELAY_IMAGE := $(IMAGE)
 export LOCALSTACK_PYTHON_BIN := $(abspath $(LOCALSTACK_VENV))/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help venv localstack lint format unit image devtools-image test bench demo docs clean \
+.PHONY: help venv localstack lint format unit image devtools-image test bench faults demo docs clean \
 	arm64 arm64-image arm64-test
 
 help: ## List the targets
@@ -80,6 +80,9 @@ test: venv localstack lint image ## Everything CI runs: lint, then every test ag
 
 bench: venv localstack image ## Benchmarks side by side with their baselines, into BENCHMARKS.md
 	$(BIN)/python -m tests.bench.run
+
+faults: venv localstack image ## Fault injection under load, every scenario at full scale, into RELIABILITY.md
+	$(BIN)/python -m tests.faults.run
 
 demo: venv localstack image ## The whole local SES stack on this machine: a few mails and each one's journey
 	$(BIN)/python -m tests.harness.demo
