@@ -1,4 +1,4 @@
-"""One batch of SQS messages -> lines written to syslog -> the messages safe to delete.
+"""One batch of SQS messages -> lines written to syslog and read back -> the messages safe to delete.
 
 The order of operations is what makes the logger exactly-once in effect:
 
@@ -8,32 +8,46 @@ The order of operations is what makes the logger exactly-once in effect:
 3. skip events already ``done``; for events left ``pending`` by a crash, write only the lines
    that are not in the mail log yet;
 4. record the new events as ``pending`` with their lines, *then* write the lines;
-5. record what was written as ``done``; only those messages (and non-events) may be deleted.
+5. wait (a few seconds at most) until the mail log holds them (``read_back``): syslog taking a
+   line is not the line being on disk;
+6. record what was read back as ``done``; only those messages (and non-events) may be deleted.
+   An event not read back in time stays ``pending`` and in the queue, and step 3 mends it when
+   it comes back.
 
-Between steps 2 and 3 each event is claimed for this worker (``InFlight``): a copy of an event
+Between steps 2 and 6 each event is claimed for this worker (``InFlight``): a copy of an event
 another worker is writing at that moment is left in the queue, neither written nor deleted.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ses_events.core import FormattedMessage, PoisonMessage, UnverifiableMessage, format_sqs_body
 from ses_events.daemon.mail_log_follower import MailLogFollower
+from ses_events.daemon.read_back import Expectation
 from ses_events.daemon.sns_verifier import SnsVerifier
 from ses_events.daemon.store import LoggerStore, Progress
 from ses_events.daemon.syslog_writer import SEVERITY_ERR, SyslogUnavailable, SyslogWriter
 
 SqsMessage = Mapping[str, Any]
 
+# How long a batch waits for its lines to be read back from the mail log, at most: rsyslog
+# writes a line within milliseconds; one not in the file after this is taken to be lost.
+READ_BACK_SECONDS = 10.0
+# How often the mail log is read while waiting.
+READ_BACK_POLL_SECONDS = 0.02
+
 
 @dataclass
 class BatchOutcome:
     deletable: list[SqsMessage] = field(default_factory=list)
     syslog_error: str | None = None
+    # Events whose lines syslog took but the mail log did not show in time: left in the queue.
+    not_read_back: int = 0
 
 
 class InFlight:
@@ -77,9 +91,11 @@ class BatchProcessor:
         follower: MailLogFollower,
         relay_hostname: str | None = None,
         sns_verifier: SnsVerifier | None = None,
+        read_back_seconds: float = READ_BACK_SECONDS,
     ):
         self.store = store
         self.follower = follower
+        self.read_back_seconds = read_back_seconds
         self.relay_hostname = relay_hostname
         # When set, a body whose SNS signature does not hold is poison (sns_verifier.py).
         self.sns_verifier = sns_verifier
@@ -159,13 +175,33 @@ class BatchProcessor:
         already = self.follower.contains(tuple(recovering)) if recovering else set()
 
         self.store.mark_pending(recorded)
-        written: dict[str, tuple[str, ...]] = {}
+        sent: dict[str, Expectation] = {}
         try:
             for key, lines in recorded.items():
-                writer.write(lines if key not in known else [line for line in lines if line not in already])
-                written[key] = lines
-                outcome.deletable.extend(owners[key])
-        except SyslogUnavailable as error:
-            outcome.syslog_error = str(error)
+                unlogged = lines if key not in known else [line for line in lines if line not in already]
+                expectation = self.follower.read_back.expect(unlogged)
+                try:
+                    writer.write(unlogged)
+                except SyslogUnavailable as error:
+                    self.follower.read_back.forget([expectation])
+                    outcome.syslog_error = str(error)
+                    break
+                sent[key] = expectation
+            self._wait_to_read_back(sent.values())
         finally:
-            self.store.mark_done(written)
+            self.follower.read_back.forget(sent.values())
+        done = {key: recorded[key] for key, expectation in sent.items() if expectation.read_back}
+        self.store.mark_done(done)
+        for key in done:
+            outcome.deletable.extend(owners[key])
+        outcome.not_read_back = len(sent) - len(done)
+
+    def _wait_to_read_back(self, expectations: Iterable[Expectation]) -> None:
+        deadline = time.monotonic() + self.read_back_seconds
+        while True:
+            self.follower.catch_up()
+            if all(expectation.read_back for expectation in expectations):
+                return
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(READ_BACK_POLL_SECONDS)

@@ -19,6 +19,9 @@ when any of them no longer holds. That is how each way a log is rotated is follo
 
 A log path that turns into something unreadable (a directory) is not a rotation: ``catch_up``
 raises, and the daemon stops in order.
+
+It also reads back the logger's own lines, for ``read_back``: an event is deleted from SQS only
+once its lines are in this file.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import threading
 from typing import BinaryIO
 
 from ses_events.core import parse_sent_line
+from ses_events.daemon.read_back import ReadBack
 from ses_events.daemon.store import LogCursor, LoggerStore
+from ses_events.daemon.syslog_writer import DEFAULT_TAG
 
 # Read in large slices: a mail log can be hundreds of MB at first start.
 CHUNK_BYTES = 1 << 20
@@ -37,9 +42,12 @@ SIGNATURE_BYTES = 256
 
 
 class MailLogFollower:
-    def __init__(self, path: str, store: LoggerStore):
+    def __init__(self, path: str, store: LoggerStore, own_tag: str = DEFAULT_TAG):
         self.path = path
         self._store = store
+        # Lines the logger wrote and waits to see here; ours are the lines with this tag.
+        self.read_back = ReadBack()
+        self._own_tag = f" {own_tag}[".encode()
         self._lock = threading.Lock()
         self._handle: BinaryIO | None = None
         # As last saved: read from the store once, written only when it moves, so an idle log
@@ -127,6 +135,11 @@ class MailLogFollower:
             partial = lines.pop()  # an unfinished last line waits for the rest
             pairs = []
             for raw_line in lines:
+                if self.read_back.waiting and self._own_tag in raw_line:
+                    _, separator, message = raw_line.partition(b"]: ")
+                    if separator:
+                        self.read_back.saw(message.decode("utf-8", errors="replace"))
+                    continue
                 if b"status=sent (250 " not in raw_line:
                     continue
                 sent = parse_sent_line(raw_line.decode("utf-8", errors="replace"))

@@ -2,6 +2,9 @@
 
 Failure paths, each explicit:
 - SQS or network errors: exponential backoff with jitter, then try again, forever.
+- syslog taking lines that never reach the mail log (rsyslog killed with them in its queue, or
+  dropping them on a full volume): nothing is deleted until the mail log is read to hold its
+  lines (``read_back``); the rest comes back after the visibility timeout.
 - syslog not taking lines: nothing unwritten is deleted, and nothing more is received until
   it is back (so receive counts are not spent towards the dead-letter queue); the batch comes
   back after the visibility timeout.
@@ -32,7 +35,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from ses_events.daemon.batch import BatchProcessor, SqsMessage
+from ses_events.daemon.batch import READ_BACK_SECONDS, BatchProcessor, SqsMessage
 from ses_events.daemon.config import DaemonConfig
 from ses_events.daemon.mail_log_follower import MailLogFollower
 from ses_events.daemon.sns_verifier import SnsVerifier
@@ -101,7 +104,15 @@ class Daemon:
         self.store = LoggerStore(Path(config.state_file))
         self.follower = MailLogFollower(config.mail_log, self.store)
         verifier = (sns_verifier or SnsVerifier()) if config.verify_sns_signatures else None
-        self.processor = BatchProcessor(self.store, self.follower, config.relay_hostname, verifier)
+        self.processor = BatchProcessor(
+            self.store,
+            self.follower,
+            config.relay_hostname,
+            verifier,
+            # Well inside the visibility timeout: the batch's claim on its events must end before
+            # SQS hands the same messages out again.
+            read_back_seconds=min(READ_BACK_SECONDS, config.visibility_timeout / 3),
+        )
         self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]
@@ -190,6 +201,13 @@ class Daemon:
                     outcome = self.processor.process(messages, writer)
                     if outcome.deletable:
                         self._delete(client, outcome.deletable)
+                if outcome.not_read_back:
+                    self._count_error("syslog")
+                    report(
+                        f"{outcome.not_read_back} events' lines were not in {self.config.mail_log} "
+                        f"{self.processor.read_back_seconds:g}s after syslog took them: kept in the queue, "
+                        "to be written again where missing after the visibility timeout"
+                    )
                 if outcome.syslog_error:
                     self._count_error("syslog")
                     delay = backoff.next_delay()

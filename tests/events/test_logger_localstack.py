@@ -82,6 +82,28 @@ def test_nothing_is_deleted_while_syslog_is_down(pipeline, syslog, start_logger)
     assert Counter(logged_messages(syslog)) == Counter(expected)
 
 
+def test_lines_syslog_took_but_never_wrote_are_written_again_and_not_deleted_before(
+    pipeline, syslog, start_logger
+):
+    """rsyslog killed with lines in its queue, or dropping them on a full volume."""
+    events = [delivery_event([f"lost{i}@example.net", f"lost{i}@example.org"]) for i in range(5)]
+    expected = [line for event in events for line in expected_lines(event)]
+    pipeline.publish_many(events)
+    syslog.dropping = True
+    logger = start_logger()
+    # Stop dropping as soon as every line was dropped once: the messages then come back after
+    # the visibility timeout, within the pipeline's MAX_RECEIVE_COUNT.
+    wait_until(lambda: syslog.dropped >= len(expected), interval=0.01, what="every line dropped once")
+    syslog.dropping = False
+    wait_until(lambda: "were not in" in logger.output(), what="the logger to miss its lines")
+
+    # Had the logger deleted what it could not read back, these lines would never come.
+    wait_until(_all_logged(syslog, expected), timeout=60, what="every line, written again")
+    wait_until(lambda: pipeline.messages_left() == 0, what="an empty queue")
+    assert pipeline.messages_left(pipeline.dlq_url) == 0
+    assert Counter(_after_a_sentinel_event(pipeline, syslog)) == Counter(expected)
+
+
 def test_poison_message_is_reported_once_and_left_for_the_dlq(pipeline, syslog, start_logger):
     message_id = pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody="{not json")["MessageId"]
     logger = start_logger()

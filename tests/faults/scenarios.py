@@ -338,8 +338,10 @@ SCENARIOS: dict[str, Scenario] = {
             "`kill -9` of rsyslogd",
             _kill_program("rsyslog"),
             "supervisord starts rsyslog again. While /dev/log is gone the logger takes nothing and "
-            "keeps what it could not write in the queue; lines rsyslog had read but not yet written "
-            "die with it (the counts say whether any did).",
+            "keeps what it could not write in the queue. Lines rsyslog had read but not yet written "
+            "die with it: the logger deletes an event only once it has read its lines back from the "
+            "mail log, so such an event comes back after the visibility timeout and its missing "
+            "lines are written then (the recovery is mostly that timeout).",
         ),
         Scenario(
             "event-logger-kill",
@@ -398,8 +400,9 @@ SCENARIOS: dict[str, Scenario] = {
             "queue has its own volume). The logger takes no event while the volume has less than "
             "1 MiB free, and records each event (in SQLite, on that volume) before it writes: what it "
             "cannot record it neither writes nor deletes. Before this suite it crashed until the "
-            "container exited, and lost 32 of 1,050 lines. Still open: a batch in flight at the very "
-            "moment the volume fills; deleting only once the mail log holds the lines would close it.",
+            "container exited, and lost 32 of 1,050 lines. A batch in flight at the moment the volume "
+            "fills is not deleted either: the logger deletes an event only once it has read its "
+            "lines back from the mail log.",
             stack_options=_small_log_volume,
             cannot_run=_cannot_mount,
         ),

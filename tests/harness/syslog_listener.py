@@ -2,7 +2,9 @@
 
 It writes each message as rsyslog's traditional file format does ("Nov 28 00:29:11 host
 TAG[PID]: MSG"), so the logger can follow the file exactly as it follows /var/log/mail.log.
-It can be stopped and started again on the same path, to play rsyslog being down.
+It can be stopped and started again on the same path, to play rsyslog being down, and it can
+drop what it takes (``dropping``), to play rsyslog taking lines it never writes: killed with them
+in its queue, or its volume full.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class SyslogListener:
         self._thread: threading.Thread | None = None
         # (time.monotonic(), message) of every line, for latency measurements.
         self.arrivals: list[tuple[float, bytes]] = []
+        # While set, messages are taken from the socket and not written (nor in ``arrivals``).
+        self.dropping = False
+        self.dropped = 0
 
     def start(self) -> SyslogListener:
         self.socket_path.unlink(missing_ok=True)
@@ -44,6 +49,9 @@ class SyslogListener:
                     return
                 if not datagram:
                     return
+                if self.dropping:
+                    self.dropped += 1
+                    continue
                 message = _PRIORITY_AND_STAMP.sub(b"", datagram, count=1).rstrip(b"\n")
                 self.arrivals.append((time.monotonic(), message))
                 stamp = time.strftime("%b %e %H:%M:%S").encode()

@@ -72,3 +72,45 @@ def test_concurrent_workers_with_the_same_event_write_its_line_once(processor, s
     lines = syslog.settled()
     assert sorted(lines) == sorted(format_sqs_body(json.dumps(e)).lines[0] for e in events)
     assert all(outcome.syslog_error is None for outcome in outcomes)
+
+
+def test_lines_syslog_took_but_the_mail_log_never_got_are_kept_in_the_queue(tmp_path, syslog):
+    """rsyslog killed with lines in its queue, or dropping them on a full volume: syslog took the
+    lines, so only reading them back from the mail log tells that they are not there."""
+    store = LoggerStore(tmp_path / "state.sqlite3")
+    follower = MailLogFollower(str(syslog.mail_log), store)
+    processor = BatchProcessor(store, follower, read_back_seconds=0.5)
+    event = delivery_event(["first@example.net", "second@example.net"])
+    message = sqs_message(event, "dropped")
+    formatted = format_sqs_body(message["Body"])
+    writer = SyslogWriter(syslog.socket_path)
+
+    syslog.listener.dropping = True
+    outcome = processor.process([message], writer)
+    assert (outcome.deletable, outcome.not_read_back, outcome.syslog_error) == ([], 1, None)
+    assert syslog.listener.dropped == len(formatted.lines)
+    assert not follower.read_back.waiting
+
+    # It comes back after the visibility timeout: written again, this time to the file.
+    syslog.listener.dropping = False
+    outcome = processor.process([message], writer)
+    assert (outcome.deletable, outcome.not_read_back) == ([message], 0)
+    assert syslog.settled(writer) == list(formatted.lines)
+
+    # And once more (SQS delivered it twice): done, deleted, nothing written.
+    assert processor.process([message], writer).deletable == [message]
+    assert syslog.settled(writer) == list(formatted.lines)
+    writer.close()
+    follower.close()
+    store.close()
+
+
+def test_an_event_is_deletable_only_once_its_lines_are_in_the_mail_log(processor, syslog):
+    event = delivery_event(["on-disk@example.net"])
+    message = sqs_message(event, "on-disk")
+    writer = SyslogWriter(syslog.socket_path)
+    outcome = processor.process([message], writer)
+    assert outcome.deletable == [message]
+    logged = [line.partition("]: ")[2] for line in syslog.listener.lines()]
+    assert logged == list(format_sqs_body(message["Body"]).lines)
+    writer.close()
