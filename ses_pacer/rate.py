@@ -50,9 +50,9 @@ class TokenBucket:
     def set_rate(self, rate: float, now: float) -> None:
         self.refill(now)
         self.rate = rate
-        # A quarter second's worth: a release tick that ran late (starting Postfix's tools takes
-        # time on a busy machine) still releases what the time allows. Idle time saves up
-        # nothing (``idle``), so the capacity never becomes a burst after a quiet spell.
+        # A quarter second's worth: a release tick that ran late (a busy machine) still releases
+        # what the time allows. Idle time saves up nothing (``idle``), so the capacity never
+        # becomes a burst after a quiet spell.
         self.capacity = max(1.0, rate / 4)
         self.tokens = min(self.tokens, self.capacity)
 
