@@ -75,7 +75,9 @@ class Daemon:
                     for line in observed.log:
                         _log(line)
                     next_snapshot = now + SNAPSHOT_SECONDS
-                postfix.release(self.pacer.due(now))
+                for queue_id in postfix.release(self.pacer.due(now)):
+                    # Postfix's own words for it (postsuper's), which `ses-relay trace` reads.
+                    _log(f"{queue_id}: released from hold")
                 self._postfix_down_logged = False
             except postfix.PostfixUnavailable as error:
                 if not self._postfix_down_logged:

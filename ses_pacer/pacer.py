@@ -15,6 +15,13 @@ from ses_pacer.rate import AdaptiveRate, TokenBucket
 
 # While SES's daily quota is used up, one held message is tried this often to see if it is back.
 QUOTA_PROBE_SECONDS = 10.0
+# Postfix closes its connections to SES after 5 s unused (smtp_connection_cache_time_limit). Mail
+# released while new ones are set up (TCP, TLS, AUTH: most of a second under load) is delivered
+# all at once when they are up, on top of what is released then, and SES counts every one-second
+# window: a burst into a cold relay met SES's 454 in its first seconds. So after that long without
+# mail, the first second releases at a third of the rate and the next at two thirds.
+COLD_AFTER_SECONDS = 5.0
+WARM_UP = (1 / 3, 2 / 3)
 
 
 @dataclass
@@ -40,6 +47,9 @@ class Pacer:
         self.quota_exhausted = False
         self._probe: str | None = None
         self._next_probe = 0.0
+        # When mail last waited, and when the current spell of waiting mail began after a cold spell.
+        self._last_busy = float("-inf")
+        self._warm_since = 0.0
 
     @property
     def waiting(self) -> int:
@@ -107,8 +117,9 @@ class Pacer:
     def due(self, now: float) -> list[str]:
         """The held messages to release now, oldest first."""
         self.rate.tick(now, busy=bool(self._waiting))
-        if self.bucket.rate != self.rate.rate:
-            self.bucket.set_rate(self.rate.rate, now)
+        rate = self.rate.rate * (self._warm_up(now) if self._waiting else 1.0)
+        if self.bucket.rate != rate:
+            self.bucket.set_rate(rate, now)
         if self.quota_exhausted:
             if self._waiting and now >= self._next_probe:
                 self._next_probe = now + QUOTA_PROBE_SECONDS
@@ -122,6 +133,14 @@ class Pacer:
         while self._waiting and self.bucket.try_take(self._waiting[0][2], now):
             released.append(self._pop())
         return released
+
+    def _warm_up(self, now: float) -> float:
+        """The share of the rate to release at while Postfix's connections to SES warm up."""
+        if now - self._last_busy > COLD_AFTER_SECONDS:
+            self._warm_since = now
+        self._last_busy = now
+        second = int(now - self._warm_since)
+        return WARM_UP[second] if second < len(WARM_UP) else 1.0
 
     def _pop(self) -> str:
         _arrival, queue_id, _recipients = self._waiting.pop(0)

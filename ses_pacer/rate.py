@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 # Under a known rate, aim this much lower: SES counts over its own one-second windows, and
 # deliveries finish unevenly even when releases are even.
-KNOWN_RATE_MARGIN = 0.9
-# What a throttle multiplies the rate by, and the least the pacer ever sends at.
+KNOWN_RATE_MARGIN = 0.93
+# What a throttle multiplies the rate by, and the least the pacer ever sends at. Under a known
+# rate the pacer starts close to right, and a throttle is more often deliveries bunching than
+# another sender on the account: a gentler cut, which several appliances still converge with.
 DECREASE_FACTOR = 0.6
+KNOWN_RATE_DECREASE_FACTOR = 0.8
 MINIMUM_RATE = 1.0
 # Throttles within this long of a decrease come from the same overshoot: one decrease for all.
 DECREASE_HOLD_OFF_SECONDS = 2.0
@@ -50,10 +53,10 @@ class TokenBucket:
     def set_rate(self, rate: float, now: float) -> None:
         self.refill(now)
         self.rate = rate
-        # A quarter second's worth: a release tick that ran late (a busy machine) still releases
-        # what the time allows. Idle time saves up nothing (``idle``), so the capacity never
-        # becomes a burst after a quiet spell.
-        self.capacity = max(1.0, rate / 4)
+        # A fifth of a second's worth: a release tick that ran up to 200 ms late (a busy machine)
+        # still releases what the time allows, and no more bunches up. Idle time saves up
+        # nothing (``idle``), so the capacity never becomes a burst after a quiet spell.
+        self.capacity = max(1.0, rate / 5)
         self.tokens = min(self.tokens, self.capacity)
 
     def idle(self, now: float) -> None:
@@ -95,7 +98,8 @@ class AdaptiveRate:
         """SES answered 454 for the rate; returns whether this lowered the rate."""
         if now - self.last_decrease < DECREASE_HOLD_OFF_SECONDS:
             return False
-        self.rate = max(MINIMUM_RATE, self.rate * DECREASE_FACTOR)
+        factor = DECREASE_FACTOR if self.ceiling is None else KNOWN_RATE_DECREASE_FACTOR
+        self.rate = max(MINIMUM_RATE, self.rate * factor)
         self.slow_start = False
         self.last_decrease = now
         self.last_increase = now

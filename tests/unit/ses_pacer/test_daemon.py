@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ses_pacer.config import PacerConfig
 from ses_pacer.daemon import Daemon
 
@@ -13,7 +15,7 @@ def test_the_status_file_holds_the_rate_in_force(tmp_path):
     daemon = Daemon(PacerConfig(max_send_rate=20.0, region="eu-west-1", status_file=str(status_file)))
     daemon._write_status(now=1.0)
     status = json.loads(status_file.read_text())
-    assert status["send_rate"] == 18.0  # 90 % of the known rate
+    assert status["send_rate"] == pytest.approx(18.6)  # 93 % of the known rate
     assert status["account_max_send_rate"] == 20.0
     assert status["daily_quota_exhausted"] is False
     assert list(tmp_path.joinpath("run").iterdir()) == [status_file]  # no temporary file left

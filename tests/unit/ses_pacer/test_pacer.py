@@ -34,8 +34,33 @@ def test_held_mail_is_released_oldest_first_at_the_rate_in_recipients():
     released = _drain(pacer, 0, 5)
     ids = [queue_id for _now, queue_id in released]
     assert ids == sorted(ids)  # oldest first
-    # 10 recipients/s (just under) at 2 recipients a message: about 5 messages a second.
-    assert 20 <= len(ids) <= 26
+    # 9 recipients/s (just under 10) at 2 recipients a message, after the warm-up's first two
+    # seconds at a third and two thirds of it: (3 + 6 + 3 * 9) / 2 = 18 messages.
+    assert 16 <= len(ids) <= 21
+
+
+def test_after_a_cold_spell_the_first_seconds_release_at_a_third_then_two_thirds():
+    pacer = Pacer(AdaptiveRate.starting(100, now=0), now=0)  # 90 recipients/s
+    pacer.observe([held(f"A{i:04d}", arrival=i) for i in range(1000)], now=0)
+
+    def per_second(start: float, seconds: int) -> list[int]:
+        released = _drain(pacer, start, seconds)
+        return [sum(1 for at, _ in released if start + n <= at < start + n + 1) for n in range(seconds)]
+
+    first, second, third = per_second(0, 3)
+    assert 25 <= first <= 40 and 55 <= second <= 70 and 85 <= third <= 100
+
+    # Idle for less than Postfix keeps connections: straight back to the full rate.
+    pacer.observe([], now=3)
+    assert _drain(pacer, 3, 3) == []  # the daemon's ticks while nothing waits
+    pacer.observe([held(f"B{i:04d}", arrival=2000 + i) for i in range(500)], now=6)
+    assert 85 <= per_second(6, 1)[0] <= 100
+
+    # Idle for longer: the connections are gone, so the warm-up again.
+    pacer.observe([], now=7)
+    assert _drain(pacer, 7, 6) == []
+    pacer.observe([held(f"C{i:04d}", arrival=3000 + i) for i in range(500)], now=13)
+    assert 25 <= per_second(13, 1)[0] <= 40
 
 
 def test_throttled_mail_goes_back_on_hold_and_the_rate_comes_down():

@@ -6,6 +6,7 @@ import pytest
 
 from ses_pacer.rate import (
     DECREASE_FACTOR,
+    KNOWN_RATE_DECREASE_FACTOR,
     KNOWN_RATE_MARGIN,
     UNKNOWN_START_RATE,
     AdaptiveRate,
@@ -111,3 +112,10 @@ def test_an_idle_relay_does_not_speed_up():
     rate.tick(600, busy=False)
     rate.tick(601)
     assert rate.rate == UNKNOWN_START_RATE * 2
+
+
+def test_a_throttle_under_a_known_rate_cuts_less_than_one_under_an_unknown_rate():
+    known = AdaptiveRate.starting(50, now=0)
+    assert known.throttled(1)
+    assert known.rate == pytest.approx(50 * KNOWN_RATE_MARGIN * KNOWN_RATE_DECREASE_FACTOR)
+    assert KNOWN_RATE_DECREASE_FACTOR > DECREASE_FACTOR
