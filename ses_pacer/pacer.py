@@ -7,6 +7,7 @@ returned actions, so every decision here is tested with made-up queues and times
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -50,6 +51,8 @@ class Pacer:
         # When mail last waited, and when the current spell of waiting mail began after a cold spell.
         self._last_busy = float("-inf")
         self._warm_since = 0.0
+        # (time, recipients) of each release in about the last second.
+        self._released: deque[tuple[float, int]] = deque()
 
     @property
     def waiting(self) -> int:
@@ -59,6 +62,7 @@ class Pacer:
         observed = Observed()
         present: set[str] = set()
         held: dict[str, QueuedMessage] = {}
+        rate_throttled = 0  # recipients
         for message in messages:
             present.add(message.queue_id)
             if message.queue_name == "hold":
@@ -66,7 +70,12 @@ class Pacer:
             elif message.queue_name == "deferred" and message.throttle is not None:
                 # SES dropped it and will not retry (reference 3.5): it is ours to send again.
                 observed.rehold.append(message.queue_id)
-                self._throttled(message.throttle, now, observed)
+                if message.throttle is Throttle.DAILY_QUOTA:
+                    self._quota_used_up(now, observed)
+                else:
+                    rate_throttled += message.recipients
+        if rate_throttled:
+            self._rate_throttled(rate_throttled, now, observed)
 
         if self.quota_exhausted and self._probe is not None and self._probe not in present:
             self.quota_exhausted = False
@@ -86,18 +95,23 @@ class Pacer:
                 self._waiting_ids.add(queue_id)
         return observed
 
-    def _throttled(self, throttle: Throttle, now: float, observed: Observed) -> None:
-        if throttle is Throttle.DAILY_QUOTA:
-            if not self.quota_exhausted:
-                self.quota_exhausted = True
-                self._next_probe = now + QUOTA_PROBE_SECONDS
-                observed.log.append(
-                    "SES's daily sending quota is used up (454 Throttling failure: Daily message quota "
-                    "exceeded): holding mail in the queue, trying one message every "
-                    f"{QUOTA_PROBE_SECONDS:.0f} s"
-                )
+    def _quota_used_up(self, now: float, observed: Observed) -> None:
+        if self.quota_exhausted:
             return
-        if self.rate.throttled(now):
+        self.quota_exhausted = True
+        self._next_probe = now + QUOTA_PROBE_SECONDS
+        observed.log.append(
+            "SES's daily sending quota is used up (454 Throttling failure: Daily message quota "
+            f"exceeded): holding mail in the queue, trying one message every {QUOTA_PROBE_SECONDS:.0f} s"
+        )
+
+    def _rate_throttled(self, recipients: int, now: float, observed: Observed) -> None:
+        """SES throttled this many recipients since the last look: the share of what was released
+        in the last second tells a few deliveries bunching from another sender on the account."""
+        while self._released and self._released[0][0] < now - 1.0:
+            self._released.popleft()
+        released = sum(count for _, count in self._released)
+        if self.rate.throttled(now, share=recipients / max(recipients, released)):
             self.bucket.set_rate(self.rate.rate, now)
             observed.log.append(
                 "SES throttled the send rate (454 Throttling failure: Maximum sending rate exceeded): "
@@ -131,6 +145,7 @@ class Pacer:
             return []
         released = []
         while self._waiting and self.bucket.try_take(self._waiting[0][2], now):
+            self._released.append((now, self._waiting[0][2]))
             released.append(self._pop())
         return released
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 # deliveries finish unevenly even when releases are even.
 KNOWN_RATE_MARGIN = 0.93
 # What a throttle multiplies the rate by, and the least the pacer ever sends at. Under a known
-# rate the pacer starts close to right, and a throttle is more often deliveries bunching than
-# another sender on the account: a gentler cut, which several appliances still converge with.
+# rate the cut is proportional, as DCTCP's is: by the share of the last second's recipients SES
+# throttled, between these two. A few deliveries bunching cost a little; another appliance on the
+# account, sending as much, halves the rate at once.
 DECREASE_FACTOR = 0.6
-KNOWN_RATE_DECREASE_FACTOR = 0.8
+KNOWN_RATE_GENTLEST_CUT = 0.9
+KNOWN_RATE_DEEPEST_CUT = 0.5
 MINIMUM_RATE = 1.0
 # Throttles within this long of a decrease come from the same overshoot: one decrease for all.
 DECREASE_HOLD_OFF_SECONDS = 2.0
@@ -94,11 +96,15 @@ class AdaptiveRate:
             self.slow_start = False
             self.last_increase = now
 
-    def throttled(self, now: float) -> bool:
-        """SES answered 454 for the rate; returns whether this lowered the rate."""
+    def throttled(self, now: float, share: float = 1.0) -> bool:
+        """SES answered 454 for the rate, to ``share`` of what was sent in the last second;
+        returns whether this lowered the rate."""
         if now - self.last_decrease < DECREASE_HOLD_OFF_SECONDS:
             return False
-        factor = DECREASE_FACTOR if self.ceiling is None else KNOWN_RATE_DECREASE_FACTOR
+        if self.ceiling is None:
+            factor = DECREASE_FACTOR
+        else:
+            factor = min(KNOWN_RATE_GENTLEST_CUT, max(KNOWN_RATE_DEEPEST_CUT, 1.0 - share))
         self.rate = max(MINIMUM_RATE, self.rate * factor)
         self.slow_start = False
         self.last_decrease = now

@@ -38,7 +38,7 @@ from devstack.net import LOOPBACK, free_port
 from devstack.ses_simulator import SesSimulator
 from devstack.ses_smtp import ReceivedMessage
 from devstack.tls import TestPki, create_pki
-from ses_pacer.rate import KNOWN_RATE_DECREASE_FACTOR, KNOWN_RATE_MARGIN
+from ses_pacer.rate import KNOWN_RATE_DEEPEST_CUT, KNOWN_RATE_GENTLEST_CUT, KNOWN_RATE_MARGIN
 from tests.bench.bench_image import build_stock
 from tests.bench.bench_relay import (
     MESSAGE_BYTES,
@@ -548,9 +548,10 @@ def _notes(results: Results) -> list[str]:
         + " (median), while the drains above take tens of seconds: the relay is what is measured.",
         f"- Row 1: with a known rate, ses-relay paces at {KNOWN_RATE_MARGIN:.0%} of it, so {floor:.1f} s "
         f"({floor / IDEAL_SECONDS:.2f}x ideal) is its floor, plus the warm-up (a third of the rate in the "
-        "first second, two thirds in the next, while Postfix opens its sessions); each 454 also cuts the "
-        f"pacer's rate to {KNOWN_RATE_DECREASE_FACTOR:.0%} (`SES throttled the send rate ... pacing at "
-        f"{ACCOUNT_RATE * KNOWN_RATE_MARGIN * KNOWN_RATE_DECREASE_FACTOR:.1f} recipients/s`), from which it "
+        "first second, two thirds in the next, while Postfix opens its sessions); a 454 also cuts the "
+        f"pacer's rate by the share of the last second's recipients SES throttled, to between "
+        f"{KNOWN_RATE_GENTLEST_CUT:.0%} and {KNOWN_RATE_DEEPEST_CUT:.0%} (`SES throttled the send rate ... "
+        "pacing at ...`), from which it "
         f"climbs back over seconds. Cuts per round (row 1, in table order): {cuts}. Over the middle half "
         f"of each drain SES took {steady} messages a second (row 1, in table order).",
         f"- Row 3, per message sent (medians of Postfix's `delays=a/b/c/d`): stock Postfix sets up a "

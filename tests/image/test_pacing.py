@@ -185,7 +185,7 @@ def _through_the_api(relay_settings: dict[str, str], account: SesSimulator) -> d
 
 def test_auto_reads_the_accounts_rate_from_ses_and_paces_to_it(relay_settings, pki_mount, account):
     with Appliance(_through_the_api(relay_settings, account), mounts=pki_mount) as relay:
-        relay.wait_for_mail_log(r"SES's maximum send rate is 20 recipients/s: pacing at 18\.0 recipients/s")
+        relay.wait_for_mail_log(r"SES's maximum send rate is 20 recipients/s: pacing at 18\.6 recipients/s")
         _burst(relay.port, 150, "auto")
         _all_delivered(account.smtp, 150, timeout=60)
         assert sum(account.smtp.counters().replies_454.values()) <= ALMOST_NO_454
@@ -209,5 +209,7 @@ def test_two_appliances_on_one_account_share_its_rate_and_both_drain(relay_setti
         delivered = {m.rcpt_tos[0].split("-")[0] for m in account.smtp.messages}
         assert delivered == {"one", "two"}
         # The account's own limit held throughout (the stand-in refuses what is over it), and the
-        # two backed off instead of hammering it: few messages met a 454 compared to those sent.
-        assert sum(account.smtp.counters().replies_454.values()) < 400 * 0.15
+        # two backed off instead of hammering it: most messages met no 454. (Each cut is by the
+        # share SES throttled, so the two near their shares in small steps, each overshoot
+        # costing a few 454s, rather than in one deep cut: at most a quarter of the messages.)
+        assert sum(account.smtp.counters().replies_454.values()) < 400 * 0.25

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ses_pacer.pacer import QUOTA_PROBE_SECONDS, Pacer
 from ses_pacer.queue import QueuedMessage, Throttle
 from ses_pacer.rate import AdaptiveRate
@@ -113,3 +115,17 @@ def test_learning_the_account_rate_is_logged_once():
     pacer = Pacer(AdaptiveRate.starting(None, now=0), now=0)
     assert "14 recipients/s" in pacer.set_ceiling(14, 1)
     assert pacer.set_ceiling(14, 300) is None
+
+
+def test_a_few_throttled_among_many_released_cut_the_rate_gently_many_cut_it_deeply():
+    def after_a_second_then(throttled: int) -> float:
+        pacer = Pacer(AdaptiveRate.starting(100, now=0), now=0)  # 93 recipients/s
+        pacer.observe([held(f"A{i:04d}", arrival=i) for i in range(1000)], now=0)
+        _drain(pacer, 0, 4)  # past the warm-up
+        released_last_second = sum(1 for at, _ in _drain(pacer, 4, 1))
+        assert released_last_second > 80
+        pacer.observe([deferred(f"T{i}", RATE_454) for i in range(throttled)], now=5)
+        return pacer.rate.rate / 93
+
+    assert after_a_second_then(3) == pytest.approx(0.9)  # deliveries bunching
+    assert after_a_second_then(90) == pytest.approx(0.5)  # another appliance sending as much

@@ -6,7 +6,8 @@ import pytest
 
 from ses_pacer.rate import (
     DECREASE_FACTOR,
-    KNOWN_RATE_DECREASE_FACTOR,
+    KNOWN_RATE_DEEPEST_CUT,
+    KNOWN_RATE_GENTLEST_CUT,
     KNOWN_RATE_MARGIN,
     UNKNOWN_START_RATE,
     AdaptiveRate,
@@ -114,8 +115,13 @@ def test_an_idle_relay_does_not_speed_up():
     assert rate.rate == UNKNOWN_START_RATE * 2
 
 
-def test_a_throttle_under_a_known_rate_cuts_less_than_one_under_an_unknown_rate():
-    known = AdaptiveRate.starting(50, now=0)
-    assert known.throttled(1)
-    assert known.rate == pytest.approx(50 * KNOWN_RATE_MARGIN * KNOWN_RATE_DECREASE_FACTOR)
-    assert KNOWN_RATE_DECREASE_FACTOR > DECREASE_FACTOR
+def test_a_throttle_under_a_known_rate_cuts_by_the_share_ses_throttled():
+    few = AdaptiveRate.starting(50, now=0)
+    assert few.throttled(1, share=0.02)  # deliveries bunching: the gentlest cut
+    assert few.rate == pytest.approx(50 * KNOWN_RATE_MARGIN * KNOWN_RATE_GENTLEST_CUT)
+    shared = AdaptiveRate.starting(50, now=0)
+    assert shared.throttled(1, share=0.3)
+    assert shared.rate == pytest.approx(50 * KNOWN_RATE_MARGIN * 0.7)
+    doubled = AdaptiveRate.starting(50, now=0)
+    assert doubled.throttled(1, share=0.8)  # another appliance sending as much: the deepest
+    assert doubled.rate == pytest.approx(50 * KNOWN_RATE_MARGIN * KNOWN_RATE_DEEPEST_CUT)
