@@ -108,8 +108,7 @@ class Pacer:
     def _rate_throttled(self, recipients: int, now: float, observed: Observed) -> None:
         """SES throttled this many recipients since the last look: the share of what was released
         in the last second tells a few deliveries bunching from another sender on the account."""
-        while self._released and self._released[0][0] < now - 1.0:
-            self._released.popleft()
+        self._forget_releases_before(now - 1.0)
         released = sum(count for _, count in self._released)
         if self.rate.throttled(now, share=recipients / max(recipients, released)):
             self.bucket.set_rate(self.rate.rate, now)
@@ -144,10 +143,15 @@ class Pacer:
             self.bucket.idle(now)
             return []
         released = []
+        self._forget_releases_before(now - 1.0)
         while self._waiting and self.bucket.try_take(self._waiting[0][2], now):
             self._released.append((now, self._waiting[0][2]))
             released.append(self._pop())
         return released
+
+    def _forget_releases_before(self, moment: float) -> None:
+        while self._released and self._released[0][0] < moment:
+            self._released.popleft()
 
     def _warm_up(self, now: float) -> float:
         """The share of the rate to release at while Postfix's connections to SES warm up."""

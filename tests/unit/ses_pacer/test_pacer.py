@@ -129,3 +129,10 @@ def test_a_few_throttled_among_many_released_cut_the_rate_gently_many_cut_it_dee
 
     assert after_a_second_then(3) == pytest.approx(0.9)  # deliveries bunching
     assert after_a_second_then(90) == pytest.approx(0.5)  # another appliance sending as much
+
+
+def test_the_pacer_remembers_only_the_last_seconds_releases():
+    pacer = Pacer(AdaptiveRate.starting(100, now=0), now=0)
+    pacer.observe([held(f"A{i:05d}", arrival=i) for i in range(5000)], now=0)
+    _drain(pacer, 0, 30)
+    assert len(pacer._released) <= 100
