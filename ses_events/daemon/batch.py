@@ -92,10 +92,14 @@ class BatchProcessor:
         relay_hostname: str | None = None,
         sns_verifier: SnsVerifier | None = None,
         read_back_seconds: float = READ_BACK_SECONDS,
+        stopping: threading.Event | None = None,
     ):
         self.store = store
         self.follower = follower
         self.read_back_seconds = read_back_seconds
+        # Set when the daemon stops: a batch waiting to read its lines back stops waiting, and
+        # what it has not read back stays in the queue.
+        self.stopping = stopping or threading.Event()
         self.relay_hostname = relay_hostname
         # When set, a body whose SNS signature does not hold is poison (sns_verifier.py).
         self.sns_verifier = sns_verifier
@@ -202,6 +206,5 @@ class BatchProcessor:
             self.follower.catch_up()
             if all(expectation.read_back for expectation in expectations):
                 return
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or self.stopping.wait(READ_BACK_POLL_SECONDS):
                 return
-            time.sleep(READ_BACK_POLL_SECONDS)

@@ -104,6 +104,7 @@ class Daemon:
         self.store = LoggerStore(Path(config.state_file))
         self.follower = MailLogFollower(config.mail_log, self.store)
         verifier = (sns_verifier or SnsVerifier()) if config.verify_sns_signatures else None
+        self.stopping = threading.Event()
         self.processor = BatchProcessor(
             self.store,
             self.follower,
@@ -112,8 +113,8 @@ class Daemon:
             # Well inside the visibility timeout: the batch's claim on its events must end before
             # SQS hands the same messages out again.
             read_back_seconds=min(READ_BACK_SECONDS, config.visibility_timeout / 3),
+            stopping=self.stopping,
         )
-        self.stopping = threading.Event()
         # A worker holds its lock while it processes a batch; stopping waits for all of them.
         self._busy = [threading.Lock() for _ in range(config.concurrency)]
         # Set when a thread met an error we did not foresee: the daemon then stops as a whole

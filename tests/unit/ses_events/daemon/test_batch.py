@@ -114,3 +114,19 @@ def test_an_event_is_deletable_only_once_its_lines_are_in_the_mail_log(processor
     logged = [line.partition("]: ")[2] for line in syslog.listener.lines()]
     assert logged == list(format_sqs_body(message["Body"]).lines)
     writer.close()
+
+
+def test_a_stopping_daemon_does_not_wait_to_read_lines_back(tmp_path, syslog):
+    store = LoggerStore(tmp_path / "state.sqlite3")
+    follower = MailLogFollower(str(syslog.mail_log), store)
+    stopping = threading.Event()
+    processor = BatchProcessor(store, follower, read_back_seconds=3600, stopping=stopping)
+    message = sqs_message(delivery_event(["stopping@example.net"]), "stopping")
+    writer = SyslogWriter(syslog.socket_path)
+    syslog.listener.dropping = True
+    stopping.set()
+    outcome = processor.process([message], writer)  # returns at once, not after an hour
+    assert (outcome.deletable, outcome.not_read_back) == ([], 1)
+    writer.close()
+    follower.close()
+    store.close()
