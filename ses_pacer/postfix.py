@@ -17,6 +17,7 @@ import os
 import socket
 import stat
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,14 +37,44 @@ class PostfixUnavailable(RuntimeError):
     """Postfix did not answer (not started yet, or stopping)."""
 
 
+# Postfix's tools answer in milliseconds; one that has not answered in this long is stuck.
+RUN_TIMEOUT_SECONDS = 60.0
+
+
 def _run(command: list[str], stdin: str | None = None) -> str:
+    """Run one of Postfix's tools; its output, or PostfixUnavailable.
+
+    The time limit is a watchdog thread, not ``subprocess.run(timeout=...)``: that waits for the
+    child with ``time.sleep`` polls, which clock shims such as libfaketime (the fault suite's
+    clock jump) break with EINVAL, and the pacer then saw Postfix as down for as long as the
+    shim was loaded. A plain wait for the child has no such poll."""
     try:
-        result = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except OSError as error:
         raise PostfixUnavailable(f"{command[0]}: {error}") from None
-    if result.returncode != 0:
-        raise PostfixUnavailable(f"{' '.join(command)}: {(result.stderr or result.stdout).strip()}")
-    return result.stdout
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        process.kill()
+
+    watchdog = threading.Timer(RUN_TIMEOUT_SECONDS, kill)
+    watchdog.start()
+    try:
+        stdout, stderr = process.communicate(stdin)
+    finally:
+        watchdog.cancel()
+    if timed_out.is_set():
+        raise PostfixUnavailable(f"{command[0]}: no answer in {RUN_TIMEOUT_SECONDS:.0f} s")
+    if process.returncode != 0:
+        raise PostfixUnavailable(f"{' '.join(command)}: {(stderr or stdout).strip()}")
+    return stdout
 
 
 def list_queue() -> list[QueuedMessage]:

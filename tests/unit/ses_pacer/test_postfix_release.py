@@ -112,3 +112,17 @@ def test_releases_from_several_threads_move_each_message_once(queue_directory):
     assert sorted(moved) == ids
     assert sorted(os.listdir(queue_directory / "incoming")) == ids
     qmgr.close()
+
+
+def test_a_tool_that_answers_gives_its_output_and_one_that_fails_says_why(monkeypatch):
+    assert postfix._run(["sh", "-c", "cat; echo done"], stdin="in\n") == "in\ndone\n"
+    with pytest.raises(postfix.PostfixUnavailable, match="no such queue"):
+        postfix._run(["sh", "-c", "echo 'no such queue' >&2; exit 1"])
+    with pytest.raises(postfix.PostfixUnavailable, match="no-such-postfix-tool"):
+        postfix._run(["no-such-postfix-tool"])
+
+
+def test_a_tool_that_does_not_answer_is_killed_and_postfix_taken_as_unavailable(monkeypatch):
+    monkeypatch.setattr(postfix, "RUN_TIMEOUT_SECONDS", 0.3)
+    with pytest.raises(postfix.PostfixUnavailable, match="no answer in 0 s"):
+        postfix._run(["sleep", "30"])
