@@ -2,11 +2,13 @@
 
 Releasing is the pacer's hot path, tens of messages a second. Postfix's way, ``postsuper -H``
 and then ``postqueue -i`` for each message, costs two program starts per message, and those
-starts were what capped the release rate below SES's. So ``release`` does in-process exactly what
-those two do to a message (postsuper.c, and flush.c's ``flush_one_file``): stamp its queue file
-with the time now, set the group-read bit that tells the queue manager to unthrottle its
-destination first, and rename it from ``hold/`` into ``incoming/``; then one ``I`` ("scan
-incoming") on the queue manager's socket wakes it for the whole batch, as the flush service does.
+starts were what capped the release rate below SES's. So ``release`` does in-process what those
+two do to a message (postsuper.c, and flush.c's ``flush_one_file``): set the group-read bit that
+tells the queue manager to unthrottle its destination first, and rename the queue file from
+``hold/`` into ``incoming/``; then one ``I`` ("scan incoming") on the queue manager's socket wakes
+it for the whole batch, as the flush service does. Unlike the flush service it leaves the file's
+time stamps alone: they make a *deferred* file due, and the queue manager skips an incoming file
+stamped in its future, which a stamp taken while the clock ran ahead would be.
 main.cf keeps ``hold`` and ``incoming`` out of ``hash_queue_names``, so each is one flat
 directory.
 """
@@ -18,7 +20,6 @@ import socket
 import stat
 import subprocess
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -98,7 +99,6 @@ def release(queue_ids: Sequence[str], queue_directory: Path = QUEUE_DIRECTORY) -
 
 def _move_to_incoming(queue_id: str, queue_directory: Path) -> bool:
     held = queue_directory / "hold" / queue_id
-    now = time.time()
     try:
         # O_NOFOLLOW and fchmod on what was opened, as flush.c's safe_open: a name swapped for a
         # link between the checks and the change cannot redirect the change.
@@ -112,7 +112,6 @@ def _move_to_incoming(queue_id: str, queue_directory: Path) -> bool:
         if not stat.S_ISREG(status.st_mode) or (status.st_mode & stat.S_IRWXU) != _READY:
             return False  # not a finished queue file: the next snapshot shows what it is
         os.fchmod(descriptor, stat.S_IMODE(status.st_mode) | _UNTHROTTLE)
-        os.utime(descriptor, (now, now))
     finally:
         os.close(descriptor)
     try:

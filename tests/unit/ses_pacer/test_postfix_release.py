@@ -53,7 +53,7 @@ class QueueManager:
         self._listener.close()
 
 
-def test_released_mail_is_in_incoming_stamped_now_unthrottled_and_the_queue_manager_woken(queue_directory):
+def test_released_mail_is_in_incoming_unthrottled_and_the_queue_manager_woken(queue_directory):
     qmgr = QueueManager(queue_directory)
     for queue_id in ("4F1A2B3C4D", "5E6F7A8B9C"):
         _held(queue_directory, queue_id)
@@ -64,7 +64,8 @@ def test_released_mail_is_in_incoming_stamped_now_unthrottled_and_the_queue_mana
     for queue_id in ("4F1A2B3C4D", "5E6F7A8B9C"):
         status = (queue_directory / "incoming" / queue_id).stat()
         assert stat.S_IMODE(status.st_mode) == 0o740  # ready, and the unthrottle bit
-        assert status.st_mtime > 1_000_000
+        # Time stamps as they were: one taken now could be in the queue manager's future.
+        assert status.st_mtime == 1_000_000
     assert qmgr.requests() == [b"I"]  # one wake-up for the whole batch
     qmgr.close()
 
