@@ -6,9 +6,11 @@ starts were what capped the release rate below SES's. So ``release`` does in-pro
 two do to a message (postsuper.c, and flush.c's ``flush_one_file``): set the group-read bit that
 tells the queue manager to unthrottle its destination first, and rename the queue file from
 ``hold/`` into ``incoming/``; then one ``I`` ("scan incoming") on the queue manager's socket wakes
-it for the whole batch, as the flush service does. Unlike the flush service it leaves the file's
-time stamps alone: they make a *deferred* file due, and the queue manager skips an incoming file
-stamped in its future, which a stamp taken while the clock ran ahead would be.
+it for the whole batch, as the flush service does. The queue manager skips an incoming file whose
+time stamp is in its future: a message SES throttled was deferred, stamped with its next retry
+time, before the pacer put it back on hold, so that stamp is brought back to now, as the flush
+service does. One already in the past is left alone: a stamp taken from the pacer's clock could
+be ahead of the queue manager's (a clock that jumped back, or the fault suite's libfaketime).
 main.cf keeps ``hold`` and ``incoming`` out of ``hash_queue_names``, so each is one flat
 directory.
 """
@@ -20,6 +22,7 @@ import socket
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,6 +115,9 @@ def _move_to_incoming(queue_id: str, queue_directory: Path) -> bool:
         if not stat.S_ISREG(status.st_mode) or (status.st_mode & stat.S_IRWXU) != _READY:
             return False  # not a finished queue file: the next snapshot shows what it is
         os.fchmod(descriptor, stat.S_IMODE(status.st_mode) | _UNTHROTTLE)
+        now = time.time()
+        if status.st_mtime > now:
+            os.utime(descriptor, (now, now))
     finally:
         os.close(descriptor)
     try:

@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,11 @@ def queue_directory(tmp_path: Path):
     return tmp_path
 
 
-def _held(queue_directory: Path, queue_id: str, mode: int = 0o700) -> Path:
+def _held(queue_directory: Path, queue_id: str, mode: int = 0o700, stamp: float = 1_000_000) -> Path:
     path = queue_directory / "hold" / queue_id
     path.write_bytes(b"C queue file")
     path.chmod(mode)
-    os.utime(path, (1_000_000, 1_000_000))
+    os.utime(path, (stamp, stamp))
     return path
 
 
@@ -64,7 +65,7 @@ def test_released_mail_is_in_incoming_unthrottled_and_the_queue_manager_woken(qu
     for queue_id in ("4F1A2B3C4D", "5E6F7A8B9C"):
         status = (queue_directory / "incoming" / queue_id).stat()
         assert stat.S_IMODE(status.st_mode) == 0o740  # ready, and the unthrottle bit
-        # Time stamps as they were: one taken now could be in the queue manager's future.
+        # A stamp in the past stays: one taken now could be in the queue manager's future.
         assert status.st_mtime == 1_000_000
     assert qmgr.requests() == [b"I"]  # one wake-up for the whole batch
     qmgr.close()
@@ -127,3 +128,13 @@ def test_a_tool_that_does_not_answer_is_killed_and_postfix_taken_as_unavailable(
     monkeypatch.setattr(postfix, "RUN_TIMEOUT_SECONDS", 0.3)
     with pytest.raises(postfix.PostfixUnavailable, match="no answer in 0 s"):
         postfix._run(["sleep", "30"])
+
+
+def test_a_throttled_message_stamped_with_its_next_retry_is_due_now_once_released(queue_directory):
+    """Postfix stamps a deferred file with its next retry time; re-held and released, it must not
+    wait for it: the queue manager skips incoming files stamped in its future."""
+    qmgr = QueueManager(queue_directory)
+    _held(queue_directory, "9D0E1F2A3B", stamp=time.time() + 300)
+    postfix.release(["9D0E1F2A3B"], queue_directory)
+    assert (queue_directory / "incoming" / "9D0E1F2A3B").stat().st_mtime <= time.time()
+    qmgr.close()
