@@ -76,11 +76,15 @@ def test_under_a_steady_load_no_line_is_lost_or_written_twice(relay_settings, pk
             60,
             "every message removed from the queue, in the mail log",
         )
-        in_files = _logged_lines(log_dir)
-        wait_until(
-            lambda: len(_mail_lines_on_stdout(relay)) >= len(in_files), 30, "stdout to have every line"
-        )
-        on_stdout = _mail_lines_on_stdout(relay)[: len(in_files)]
+
+        def both_outputs() -> tuple[list[str], list[str]] | None:
+            # Read together until they hold as many lines: a line written after one is read (a
+            # session closing) is then in both, and neither side is cut at a point the other's
+            # order does not share.
+            in_files, on_stdout = _logged_lines(log_dir), _mail_lines_on_stdout(relay)
+            return (in_files, on_stdout) if len(in_files) == len(on_stdout) else None
+
+        in_files, on_stdout = wait_until(both_outputs, 30, "stdout and the files to hold as many lines")
         files = family(log_dir / "mail.log")
 
     # stdout got each line once, as rsyslog wrote it; the files hold the very same lines. Compared
