@@ -130,3 +130,32 @@ def test_a_stopping_daemon_does_not_wait_to_read_lines_back(tmp_path, syslog):
     writer.close()
     follower.close()
     store.close()
+
+
+class CountingFollower(MailLogFollower):
+    """The real follower, counting its reads of the mail log."""
+
+    reads = 0
+
+    def catch_up(self) -> None:
+        self.reads += 1
+        super().catch_up()
+
+
+def test_a_batch_that_writes_nothing_reads_the_mail_log_once(tmp_path, syslog):
+    """A copy of an event already done has no lines to wait for: only process()'s first read."""
+    store = LoggerStore(tmp_path / "state.sqlite3")
+    follower = CountingFollower(str(syslog.mail_log), store)
+    processor = BatchProcessor(store, follower)
+    message = sqs_message(delivery_event(["twice@example.net"]), "twice")
+    writer = SyslogWriter(syslog.socket_path)
+    assert processor.process([message], writer).deletable == [message]
+    written = syslog.settled(writer)
+
+    follower.reads = 0
+    assert processor.process([message], writer).deletable == [message]
+    assert follower.reads == 1
+    assert syslog.settled(writer) == written
+    writer.close()
+    follower.close()
+    store.close()
