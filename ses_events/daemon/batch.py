@@ -38,7 +38,9 @@ SqsMessage = Mapping[str, Any]
 # How long a batch waits for its lines to be read back from the mail log, at most: rsyslog
 # writes a line within milliseconds; one not in the file after this is taken to be lost.
 READ_BACK_SECONDS = 10.0
-# How often the mail log is read while waiting.
+# How often the mail log is read while waiting: soon at first, then less often. A fixed 20 ms
+# cost every batch 20 ms and the logger three quarters of its throughput.
+READ_BACK_FIRST_POLL_SECONDS = 0.001
 READ_BACK_POLL_SECONDS = 0.02
 
 
@@ -205,8 +207,10 @@ class BatchProcessor:
         # read of the log for it (process() caught up at its start).
         deadline = time.monotonic() + self.read_back_seconds
         pending = [expectation for expectation in expectations if not expectation.read_back]
+        poll = READ_BACK_FIRST_POLL_SECONDS
         while pending:
             self.follower.catch_up()
             pending = [expectation for expectation in pending if not expectation.read_back]
-            if not pending or time.monotonic() >= deadline or self.stopping.wait(READ_BACK_POLL_SECONDS):
+            if not pending or time.monotonic() >= deadline or self.stopping.wait(poll):
                 return
+            poll = min(poll * 2, READ_BACK_POLL_SECONDS)
