@@ -114,6 +114,9 @@ def seed_loop(sqs, queue_url: str, socket_path: Path, stop: threading.Event, thr
             for recipient in event["delivery"]["recipients"]:
                 log.info("%s: to=<%s>, status=delivered", event["mail"]["messageId"], recipient)
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    # Loggers outlive the round: a later round of the same name must not log through this
+    # handler's closed socket too (a traceback per line, which slowed that round's baseline).
+    log.removeHandler(handler)
     handler.close()
 
 
