@@ -1,4 +1,14 @@
 # ses-relay: Postfix relay to Amazon SES, rsyslog and the SES event logger under supervisord.
+
+# tcp_nodelay.so (tcp_nodelay/tcp_nodelay.c), built in a stage of its own: no compiler in the image.
+FROM debian:bookworm-slim AS tcp-nodelay
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY tcp_nodelay/tcp_nodelay.c /src/
+RUN gcc -O2 -shared -fPIC -Wall -Wextra -Werror -o /tcp_nodelay.so /src/tcp_nodelay.c -ldl
+
 FROM debian:bookworm-slim
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -37,6 +47,8 @@ RUN --mount=type=secret,id=pip_cert,required=false \
       -exec rm -rf {} +
 
 COPY rootfs/ /
+# Postfix's daemons load it (main.cf, import_environment): Nagle's algorithm off towards SES.
+COPY --from=tcp-nodelay /tcp_nodelay.so /usr/lib/ses-relay/tcp_nodelay.so
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

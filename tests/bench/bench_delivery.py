@@ -560,7 +560,9 @@ def _notes(results: Results) -> list[str]:
         f"{_delays(ours, 2) * 1000:.0f} ms and d = {_delays(ours, 3) * 1000:.0f} ms. Stock Postfix delivers "
         "over its default 20 parallel connections, ses-relay over up to 50 "
         "(`smtp_destination_concurrency_limit`); the simulator, as SES, offers no PIPELINING, so MAIL, "
-        "RCPT, DATA and the end of data each wait a 20 ms round trip.",
+        "RCPT, DATA and the end of data each wait a 20 ms round trip. ses-relay's `tlsproxy` writes a "
+        "message in 4 KB TLS records; with Nagle's algorithm on (before `tcp_nodelay.so`), the end of "
+        "data also waited for the simulator's delayed acknowledgement: d was 140 ms.",
         f"- Row 4: SES took ses-relay's first queued message {outage.first_after_return or 0:.1f} s after it "
         "returned: the queued mail waits for its next retry (Postfix's backoff, 10-20 s in ses-relay)"
         + (

@@ -419,10 +419,11 @@ SCENARIOS: dict[str, Scenario] = {
             "the container's wall clock jumps 2 h ahead for 60 s, then back (libfaketime)",
             _jump_the_clock,
             "Only the wall clock jumps; monotonic clocks do not, as with a real clock. Postfix's daemons "
-            "import no LD_PRELOAD (import_environment), so they keep the real clock while the pacer, the "
-            "logger and supervisord jump: the pacer once stamped released mail in the queue manager's "
-            "future, and it sat there; it now leaves time stamps alone. LocalStack does not check "
-            "request times: real SQS would refuse requests signed 2 h off (SigV4 allows 5 min).",
+            "preload only tcp_nodelay.so (import_environment), not libfaketime, so they keep the real "
+            "clock while the pacer, the logger and supervisord jump: the pacer once stamped released "
+            "mail in the queue manager's future, and it sat there; it now leaves time stamps alone. "
+            "LocalStack does not check request times: real SQS would refuse requests signed 2 h off "
+            "(SigV4 allows 5 min).",
             stack_options=_faketime_stack,
             cannot_run=_no_libfaketime,
         ),

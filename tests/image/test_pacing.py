@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ from devstack.net import LOOPBACK, free_port
 from devstack.ses_simulator import SesSimulator
 from devstack.ses_smtp import DAILY_QUOTA_EXCEEDED, THROTTLED, SesSmtpStandIn
 from tests.conftest import ALLOWED_SENDER, SMTP_PASSWORD, SMTP_USERNAME
-from tests.harness.appliance import Appliance
+from tests.harness.appliance import Appliance, docker
 from tests.harness.localstack import DUMMY_CREDENTIALS
 from tests.harness.waiting import wait_until
 
@@ -122,6 +123,53 @@ def test_many_messages_ride_one_verified_tls_session_and_none_exceeds_the_cap(re
             assert counters.max_messages_in_a_session <= 40
             _no_bounce(relay)
             assert "Verified TLS connection established to ses-smtp.test" in relay.mail_log()
+
+
+# Connects over TCP (IPv4, and IPv6 where the container has it) and prints TCP_NODELAY per family.
+NODELAY_PROBE = """
+import socket
+for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    try:
+        listener = socket.socket(family)
+        listener.bind((address, 0))
+    except OSError:
+        continue
+    listener.listen()
+    client = socket.create_connection(listener.getsockname()[:2])
+    print(family.name, client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0)
+"""
+SHIM = "/usr/lib/ses-relay/tcp_nodelay.so"
+
+
+def _programs_with(relay: Appliance, library: str) -> set[str]:
+    """The container's programs that have ``library`` loaded. Read from the host: inside, root
+    lacks CAP_SYS_PTRACE and cannot read the maps of Postfix's daemons."""
+    pids = docker("top", relay.container_id, "-eo", "pid").stdout.split()[1:]
+    programs = set()
+    for pid in pids:
+        try:
+            if library in Path(f"/proc/{pid}/maps").read_text():
+                programs.add(Path(f"/proc/{pid}/comm").read_text().strip())
+        except OSError:
+            continue  # it has exited
+    return programs
+
+
+def test_postfix_connects_to_ses_with_nagles_algorithm_off(relay_settings, pki_mount, ses_smtp):
+    """tlsproxy writes a message in 4 KB TLS records; with Nagle on, the last waits for SES's
+    delayed acknowledgement of the one before. tcp_nodelay.so turns it off in Postfix's smtp."""
+    with Appliance(relay_settings, mounts=pki_mount) as relay:
+        _burst(relay.port, 1, "nodelay")
+        _all_delivered(ses_smtp, 1, timeout=30)
+        # The smtp process that delivered it (idle now, for reuse) has the shim loaded ...
+        assert "smtp" in _programs_with(relay, SHIM)
+        # ... and the shim sets TCP_NODELAY on a TCP connection, which is otherwise off.
+        with_shim = relay.exec("env", f"LD_PRELOAD={SHIM}", "python3", "-c", NODELAY_PROBE).stdout
+        without = relay.exec("python3", "-c", NODELAY_PROBE).stdout
+        assert "AF_INET True" in with_shim.splitlines(), with_shim
+        assert "False" not in with_shim, with_shim
+        assert "AF_INET False" in without.splitlines(), without
+        assert "status=sent (250 Ok " in relay.mail_log()
 
 
 def test_the_daily_quota_holds_mail_says_so_once_and_resumes(relay_settings, pki_mount, ses_smtp):
