@@ -470,11 +470,11 @@ def run() -> list[str]:
         "median round (slowest-fastest). Both relays verify the next hop's certificate for ses-smtp.test",
         "against the same CA. Stock Postfix opens a TLS session per message (its default); ses-relay",
         "reuses them (see SES-native delivery) and is told that the account has no send-rate limit,",
-        f"as neither next hop has one (`SES_MAX_SEND_RATE={NO_RATE_LIMIT['SES_MAX_SEND_RATE']}`): left at",
-        "`auto` with no SES API to read, its pacer would start at 10 recipients/s and double every",
-        "second. Latency is",
-        "Postfix's `delay=` on every `status=sent` line of every round: MAIL FROM to the next hop's 250,",
-        "while the whole burst is queued.",
+        "as neither next hop has one (`SES_MAX_SEND_RATE="
+        f"{NO_RATE_LIMIT['SES_MAX_SEND_RATE']}`): left at `auto`",
+        "with no SES API to read, its pacer would start at 10 recipients/s and double every second.",
+        "Latency is Postfix's `delay=` on every `status=sent` line of every round: MAIL FROM to the",
+        "next hop's 250, while the whole burst is queued.",
         "",
         "| Path (all on loopback) | Messages | Relayed msg/s | Accepted msg/s | delay p50 | delay p99 "
         "| vs stock | target |",
