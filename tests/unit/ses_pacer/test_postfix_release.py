@@ -116,7 +116,7 @@ def test_releases_from_several_threads_move_each_message_once(queue_directory):
     qmgr.close()
 
 
-def test_a_tool_that_answers_gives_its_output_and_one_that_fails_says_why(monkeypatch):
+def test_a_tool_that_answers_gives_its_output_and_one_that_fails_says_why():
     assert postfix._run(["sh", "-c", "cat; echo done"], stdin="in\n") == "in\ndone\n"
     with pytest.raises(postfix.PostfixUnavailable, match="no such queue"):
         postfix._run(["sh", "-c", "echo 'no such queue' >&2; exit 1"])

@@ -18,12 +18,26 @@ from tests.unit.ses_events.daemon.syslog_capture import SyslogCapture
 
 
 @pytest.fixture
-def processor(tmp_path: Path, syslog: SyslogCapture):
-    store = LoggerStore(tmp_path / "state.sqlite3")
-    follower = MailLogFollower(str(syslog.mail_log), store)
-    yield BatchProcessor(store, follower)
-    follower.close()
-    store.close()
+def make_processor(tmp_path: Path, syslog: SyslogCapture):
+    """BatchProcessor(**options) over a fresh store and a follower of ``follower_class``; all
+    closed at the test's end."""
+    opened = []
+
+    def make(follower_class: type[MailLogFollower] = MailLogFollower, **options) -> BatchProcessor:
+        store = LoggerStore(tmp_path / f"state{len(opened)}.sqlite3")
+        follower = follower_class(str(syslog.mail_log), store)
+        opened.append((store, follower))
+        return BatchProcessor(store, follower, **options)
+
+    yield make
+    for store, follower in opened:
+        follower.close()
+        store.close()
+
+
+@pytest.fixture
+def processor(make_processor) -> BatchProcessor:
+    return make_processor()
 
 
 def sqs_message(event: dict, message_id: str) -> dict:
@@ -74,12 +88,11 @@ def test_concurrent_workers_with_the_same_event_write_its_line_once(processor, s
     assert all(outcome.syslog_error is None for outcome in outcomes)
 
 
-def test_lines_syslog_took_but_the_mail_log_never_got_are_kept_in_the_queue(tmp_path, syslog):
+def test_lines_syslog_took_but_the_mail_log_never_got_are_kept_in_the_queue(make_processor, syslog):
     """rsyslog killed with lines in its queue, or dropping them on a full volume: syslog took the
     lines, so only reading them back from the mail log tells that they are not there."""
-    store = LoggerStore(tmp_path / "state.sqlite3")
-    follower = MailLogFollower(str(syslog.mail_log), store)
-    processor = BatchProcessor(store, follower, read_back_seconds=0.5)
+    processor = make_processor(read_back_seconds=0.5)
+    follower = processor.follower
     event = delivery_event(["first@example.net", "second@example.net"])
     message = sqs_message(event, "dropped")
     formatted = format_sqs_body(message["Body"])
@@ -101,8 +114,6 @@ def test_lines_syslog_took_but_the_mail_log_never_got_are_kept_in_the_queue(tmp_
     assert processor.process([message], writer).deletable == [message]
     assert syslog.settled(writer) == list(formatted.lines)
     writer.close()
-    follower.close()
-    store.close()
 
 
 def test_an_event_is_deletable_only_once_its_lines_are_in_the_mail_log(processor, syslog):
@@ -116,11 +127,9 @@ def test_an_event_is_deletable_only_once_its_lines_are_in_the_mail_log(processor
     writer.close()
 
 
-def test_a_stopping_daemon_does_not_wait_to_read_lines_back(tmp_path, syslog):
-    store = LoggerStore(tmp_path / "state.sqlite3")
-    follower = MailLogFollower(str(syslog.mail_log), store)
+def test_a_stopping_daemon_does_not_wait_to_read_lines_back(make_processor, syslog):
     stopping = threading.Event()
-    processor = BatchProcessor(store, follower, read_back_seconds=3600, stopping=stopping)
+    processor = make_processor(read_back_seconds=3600, stopping=stopping)
     message = sqs_message(delivery_event(["stopping@example.net"]), "stopping")
     writer = SyslogWriter(syslog.socket_path)
     syslog.listener.dropping = True
@@ -128,8 +137,6 @@ def test_a_stopping_daemon_does_not_wait_to_read_lines_back(tmp_path, syslog):
     outcome = processor.process([message], writer)  # returns at once, not after an hour
     assert (outcome.deletable, outcome.not_read_back) == ([], 1)
     writer.close()
-    follower.close()
-    store.close()
 
 
 class CountingFollower(MailLogFollower):
@@ -142,11 +149,10 @@ class CountingFollower(MailLogFollower):
         super().catch_up()
 
 
-def test_a_batch_that_writes_nothing_reads_the_mail_log_once(tmp_path, syslog):
+def test_a_batch_that_writes_nothing_reads_the_mail_log_once(make_processor, syslog):
     """A copy of an event already done has no lines to wait for: only process()'s first read."""
-    store = LoggerStore(tmp_path / "state.sqlite3")
-    follower = CountingFollower(str(syslog.mail_log), store)
-    processor = BatchProcessor(store, follower)
+    processor = make_processor(CountingFollower)
+    follower = processor.follower
     message = sqs_message(delivery_event(["twice@example.net"]), "twice")
     writer = SyslogWriter(syslog.socket_path)
     assert processor.process([message], writer).deletable == [message]
@@ -157,5 +163,3 @@ def test_a_batch_that_writes_nothing_reads_the_mail_log_once(tmp_path, syslog):
     assert follower.reads == 1
     assert syslog.settled(writer) == written
     writer.close()
-    follower.close()
-    store.close()
