@@ -3,10 +3,11 @@
  *
  * Why: SES sessions are reused through tlsproxy(8), which reads the message from smtp(8) 4 KB at a
  * time and writes each piece to SES as its own TLS record. With Nagle's algorithm on, the last
- * small record (the end of the message) waits until SES acknowledges the previous one, and SES
- * delays that acknowledgement (up to 40 ms on Linux): measured, the end of DATA took 72 ms to
- * answer where a command took 25 ms, 20 ms from SES. Postfix turns Nagle off itself only on its
- * own TLS streams (vstream_tweak_tcp), never on the sockets it hands to tlsproxy.
+ * small record (the end of the message) waits until the server acknowledges the previous one,
+ * and a server may delay that acknowledgement (Linux: up to 40 ms; SES does not document its
+ * own). Measured against the SES simulator 20 ms away, the end of DATA took 72 ms to answer where
+ * a command took 25 ms. Postfix turns Nagle off itself only on its own TLS streams
+ * (vstream_tweak_tcp), never on the sockets it hands to tlsproxy.
  *
  * How: loaded into Postfix's daemons with LD_PRELOAD (main.cf's import_environment), it sets
  * TCP_NODELAY on every TCP socket before connect(). Postfix's only outbound TCP connections are

@@ -156,8 +156,8 @@ def _programs_with(relay: Appliance, library: str) -> set[str]:
 
 
 def test_postfix_connects_to_ses_with_nagles_algorithm_off(relay_settings, pki_mount, ses_smtp):
-    """tlsproxy writes a message in 4 KB TLS records; with Nagle on, the last waits for SES's
-    delayed acknowledgement of the one before. tcp_nodelay.so turns it off in Postfix's smtp."""
+    """tlsproxy writes a message in 4 KB TLS records; with Nagle on, the last waits for the
+    server's delayed acknowledgement of the one before. tcp_nodelay.so turns it off in Postfix."""
     with Appliance(relay_settings, mounts=pki_mount) as relay:
         _burst(relay.port, 1, "nodelay")
         _all_delivered(ses_smtp, 1, timeout=30)
